@@ -1,0 +1,49 @@
+/*
+ * protocol/manifest — reading manifests (YAML or JSON; files, directories,
+ * stdin) into jansson trees, and writing objects as `kubectl -o yaml` and
+ * `kubectl -o json` print them.
+ */
+#ifndef ZK_PROTOCOL_MANIFEST_H
+#define ZK_PROTOCOL_MANIFEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define PROTO_MAX_MANIFEST (32u << 20) /* bytes of one manifest file */
+
+/*
+ * Parses a YAML stream (multi-document, block and flow style, anchors and
+ * aliases, comments) or a JSON text. Scalars resolve as sigs.k8s.io/yaml
+ * does (YAML 1.1 via go-yaml: true/false/yes/no/on/off booleans, ints,
+ * floats, null/~; quoted scalars always strings). Empty documents are
+ * skipped. A document that is a `kind: List` (or *List with items) is
+ * expanded into its items.
+ * On success *docs is a new array (caller owns) of the documents' roots.
+ * On failure returns PROTO_EBADREQUEST and err says
+ *   "NAME:LINE:COLUMN: <what is wrong>" (1-based), NAME being name.
+ * Alias expansion is bounded (billion-laughs safe), nesting is bounded by
+ * PROTO_MAX_DEPTH.
+ */
+int proto_manifest_parse(const char *buf, size_t len, const char *name, json_t **docs,
+                         char *err, size_t errlen);
+
+/*
+ * Loads a path: a file (.yaml .yml .json, any name when given directly),
+ * a directory (its .yaml/.yml/.json files in name order; recursive when
+ * recursive != 0), or "-" for stdin. Documents are appended to *docs
+ * (created when NULL). Errors as proto_manifest_parse, or -errno with
+ * "PATH: <strerror>" in err.
+ */
+int proto_manifest_load(const char *path, int recursive, json_t **docs, char *err,
+                        size_t errlen);
+
+/* The object as `kubectl get -o yaml` prints it (keys sorted, 2-space, lists
+ * not indented, strings quoted when they would read back as another type).
+ * Caller frees. */
+char *proto_yaml_dump(const json_t *obj);
+
+/* The object as `kubectl get -o json` prints it (keys sorted, 4-space
+ * indent, trailing newline). Caller frees. */
+char *proto_json_dump(const json_t *obj);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * runtime/informer — a cache of one resource kept in step with the store by
+ * list + watch over the event bus (the Clone pattern):
+ *   1. subscribe to the stream's topic, buffering events;
+ *   2. `list` from the apiserver (the reply carries the revision R and the
+ *      stream's sequence number S);
+ *   3. apply buffered and later events with rev > R, in order.
+ * Loss detection: every event carries its stream's sequence; a gap, a new
+ * apiserver epoch (in events or in the 1 s `_sync` beacon), a `_sync` seq
+ * ahead of the last seen one, or a broker reconnect triggers a relist, which
+ * delivers add/update/delete for the differences — so handlers only see a
+ * consistent sequence of states.
+ *
+ * Streams (topics published by the apiserver, see docs/architecture.md):
+ *   kind stream  "<resource>/"          all objects of a resource
+ *   node stream  "node/<node>/pods/"    pods bound to one node
+ */
+#ifndef ZK_RUNTIME_INFORMER_H
+#define ZK_RUNTIME_INFORMER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "protocol/selector.h"
+#include "runtime/actor.h"
+
+typedef struct rt_informer rt_informer_t;
+
+typedef struct rt_informer_handlers {
+    /* obj borrowed for the call; all may be NULL */
+    void (*added)(void *arg, const json_t *obj);
+    void (*updated)(void *arg, const json_t *old_obj, const json_t *obj);
+    void (*deleted)(void *arg, const json_t *obj);
+    /* after every (re)list has been applied */
+    void (*synced)(void *arg);
+} rt_informer_handlers_t;
+
+typedef struct rt_informer_opts {
+    const char *node; /* pods only: the node stream of this node */
+} rt_informer_opts_t;
+
+/* Starts an informer for resource (plural, "pods"). opts may be NULL. */
+int rt_informer_new(rt_informer_t **out, rt_actor_t *a, const char *resource,
+                    const rt_informer_opts_t *opts, const rt_informer_handlers_t *h, void *arg);
+void rt_informer_destroy(rt_informer_t **inf);
+
+/* True once the first list has been applied. */
+bool rt_informer_synced(const rt_informer_t *inf);
+/* Revision the cache reflects. */
+uint64_t rt_informer_rev(const rt_informer_t *inf);
+/* Number of relists so far (tests observe loss recovery through this). */
+uint64_t rt_informer_relists(const rt_informer_t *inf);
+/* Forces a relist now. */
+void rt_informer_relist(rt_informer_t *inf);
+
+/* Object by namespace ("" for cluster-scoped) and name; borrowed until the
+ * next dispatch of the loop. NULL if absent. */
+const json_t *rt_informer_get(const rt_informer_t *inf, const char *ns, const char *name);
+/* Calls fn for each object in namespace ns (NULL = all) matching sel (NULL =
+ * all); objects borrowed for the call. fn returns false to stop. */
+void rt_informer_foreach(const rt_informer_t *inf, const char *ns, const proto_sel_t *sel,
+                         bool (*fn)(void *arg, const json_t *obj), void *arg);
+size_t rt_informer_count(const rt_informer_t *inf);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * store — zkube's state log on LMDB: the current objects, the revision log
+ * and metadata, in one environment.
+ *
+ * Every committed change takes the next global revision; the object's
+ * metadata.resourceVersion is that revision (as a decimal string), set by the
+ * store. The log maps revision -> {type, key, object} and is what watches
+ * resume from. Compaction drops log entries older than the last N revisions;
+ * reading the log below the compacted revision gives PROTO_EEXPIRED.
+ *
+ * Writes go through a write transaction that may carry many operations (the
+ * apiserver's group commit): store_wtxn_commit() makes them all durable
+ * (fsync) at once, or none. Objects are stored as msgpack (protocol/codec).
+ *
+ * Keys are "resource/namespace/name" (protocol/obj proto_key); cluster-scoped
+ * objects have an empty namespace: "nodes//n1".
+ *
+ * Threading: one writer thread; readers may run on other threads with their
+ * own read transactions (LMDB MVCC). All functions return 0 or a negative
+ * code (-errno, PROTO_E*).
+ */
+#ifndef ZK_STORE_STORE_H
+#define ZK_STORE_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+typedef struct store_wtxn store_wtxn_t;
+
+typedef struct store_opts {
+    size_t map_size;       /* bytes; 0 = 4 GiB */
+    uint64_t keep_revs;    /* revisions kept in the log on compaction; 0 = 100000 */
+    bool no_sync;          /* tests only: skip fsync (never in production) */
+} store_opts_t;
+
+typedef enum store_evtype { STORE_ADDED = 1, STORE_MODIFIED, STORE_DELETED } store_evtype_t;
+
+/* "ADDED", "MODIFIED", "DELETED". */
+const char *store_evtype_name(store_evtype_t t);
+
+/*
+ * Opens (creating if needed) the environment in directory dir (created if
+ * missing). opts may be NULL. Recovers cleanly after a crash (LMDB is
+ * crash-safe; the store verifies its metadata). Errors: -errno,
+ * PROTO_EINTERNAL if the metadata is inconsistent (message logged to err).
+ */
+int store_open(store_t **out, const char *dir, const store_opts_t *opts, char *err,
+               size_t errlen);
+void store_destroy(store_t **s);
+
+/* The last committed revision (0 for an empty store). */
+uint64_t store_rev(store_t *s);
+/* The oldest revision still readable from the log (compacted revision + 1). */
+uint64_t store_oldest_rev(store_t *s);
+
+/* Reads one object. *out is a new reference (caller owns). PROTO_ENOTFOUND. */
+int store_get(store_t *s, const char *key, json_t **out);
+
+/*
+ * Lists objects whose key starts with prefix ("pods/" or "pods/default/"),
+ * in key order, calling keep(obj, arg) to filter (NULL keeps all). At most
+ * limit objects (0 = no limit); when more remain, *next_key (caller frees)
+ * is the key to continue from, else NULL. start_key (may be NULL) is
+ * inclusive. *items is a new array; *rev the revision the list reflects.
+ */
+int store_list(store_t *s, const char *prefix, const char *start_key, size_t limit,
+               bool (*keep)(const json_t *obj, void *arg), void *arg, json_t **items,
+               uint64_t *rev, char **next_key);
+
+/*
+ * Reads log events with revision > after, at most max (0 = 1000), in order.
+ * Each event: {"type": "ADDED"|..., "key": str, "rev": int, "object": {...}}
+ * (for DELETED, the object as it was at deletion, with the deletion's
+ * resourceVersion). prefix (may be NULL) keeps only keys with that prefix.
+ * PROTO_EEXPIRED when after < store_oldest_rev(s) - 1.
+ */
+int store_log_read(store_t *s, uint64_t after, size_t max, const char *prefix, json_t **events);
+
+/* Begins the (single) write transaction. -EBUSY if one is open. */
+int store_wtxn_begin(store_t *s, store_wtxn_t **out);
+/* Reads inside the write transaction (sees its own uncommitted writes). */
+int store_wtxn_get(store_wtxn_t *t, const char *key, json_t **out);
+/*
+ * Creates or replaces the object at key. Sets metadata.resourceVersion in
+ * obj (the caller's tree is modified) to the new revision, appends the log
+ * event (ADDED if the key was absent, else MODIFIED). If expect_rev is
+ * non-zero and the stored object's revision differs (or it is absent),
+ * nothing is written and PROTO_ECONFLICT (or PROTO_ENOTFOUND) is returned.
+ * If must_create and the key exists: PROTO_EEXISTS. *rev_out (may be NULL)
+ * gets the revision.
+ */
+int store_wtxn_put(store_wtxn_t *t, const char *key, json_t *obj, uint64_t expect_rev,
+                   bool must_create, uint64_t *rev_out);
+/*
+ * Deletes the object at key, appending a DELETED event carrying the last
+ * object with the new revision as its resourceVersion. expect_rev as above.
+ * *last (may be NULL) gets that object (new reference). PROTO_ENOTFOUND.
+ */
+int store_wtxn_del(store_wtxn_t *t, const char *key, uint64_t expect_rev, json_t **last,
+                   uint64_t *rev_out);
+/*
+ * Events written by this transaction so far, in order, same shape as
+ * store_log_read's; borrowed until commit/abort. Used to publish after
+ * commit.
+ */
+const json_t *store_wtxn_events(store_wtxn_t *t);
+/* Commits durably (fsync unless no_sync); nulls *t. On failure nothing is
+ * written. */
+int store_wtxn_commit(store_wtxn_t **t);
+/* Drops everything; nulls *t. */
+void store_wtxn_abort(store_wtxn_t **t);
+
+/* Drops log entries so that only the last keep revisions stay (keep 0 =
+ * opts.keep_revs). Current objects are never dropped. */
+int store_compact(store_t *s, uint64_t keep);
+
+/* Sets/gets a metadata value (e.g. "cluster-uid"); value string copied. */
+int store_meta_set(store_t *s, const char *name, const char *value);
+int store_meta_get(store_t *s, const char *name, char *buf, size_t n);
+
+#endif
