@@ -104,7 +104,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(ALL_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS) $(shell pkg-config --libs libcurl 2>/dev/null)
 
 unit: $(UNIT_BINS)
 

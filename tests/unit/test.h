@@ -11,7 +11,9 @@
 #ifndef ZK_TESTS_TEST_H
 #define ZK_TESTS_TEST_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@ static char t_dir[256];
 static inline void t_register(const char *name, t_fn fn)
 {
     if (t_ntests < 512)
-        t_tests[t_ntests++] = (typeof(t_tests[0])){name, fn};
+        t_tests[t_ntests++] = (__typeof__(t_tests[0])){name, fn};
 }
 
 #define TEST(name)                                                                                 \

@@ -1,0 +1,52 @@
+#!/bin/sh
+# make bench: zkube's benchmarks beside their peers, in one run.
+# Every server here listens on loopback only and is stopped by its PID.
+BUILD=${BUILD:-build}
+ROUNDS=${ZK_BENCH_ROUNDS:-3}
+SECONDS_PER_PHASE=${ZK_BENCH_SECONDS:-3}
+CLIENTS=${ZK_BENCH_CLIENTS:-16}
+TMP=$(mktemp -d /tmp/zkube-bench.XXXXXX)
+ETCD_PID=""
+cleanup() {
+    [ -n "$ETCD_PID" ] && kill "$ETCD_PID" 2>/dev/null && wait "$ETCD_PID" 2>/dev/null
+    ZKUBE_HOME="$TMP/zk" bin/zkube down >/dev/null 2>&1
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+for b in "$BUILD"/bench/*; do
+    case "$(basename "$b")" in api|*.o|*.d) continue ;; esac
+    [ -x "$b" ] || continue
+    echo "== $(basename "$b")"
+    "$b" || echo "(failed: $b)"
+done
+
+echo "== API: zkube vs etcd ($CLIENTS clients, ${SECONDS_PER_PHASE}s per phase, $ROUNDS rounds)"
+rate() { awk -v p="$1" '$1 == p { print $2 }' "$2"; }
+p99() { awk -v p="$1" '$1 == p { print $8 }' "$2"; }
+for r in $(seq 1 "$ROUNDS"); do
+    rm -rf "$TMP/zk" "$TMP/etcd"
+    ZKUBE_HOME="$TMP/zk" bin/zkube up --detach >/dev/null || { echo "zkube up failed"; exit 1; }
+    ZKUBE_HOME="$TMP/zk" "$BUILD/bench/api" zkube --clients "$CLIENTS" --seconds "$SECONDS_PER_PHASE" > "$TMP/zk.out"
+    ZKUBE_HOME="$TMP/zk" bin/zkube down >/dev/null
+    if command -v etcd >/dev/null; then
+        etcd --data-dir "$TMP/etcd" --listen-client-urls http://127.0.0.1:23790 \
+            --advertise-client-urls http://127.0.0.1:23790 \
+            --listen-peer-urls http://127.0.0.1:23800 --initial-advertise-peer-urls http://127.0.0.1:23800 \
+            --initial-cluster default=http://127.0.0.1:23800 > "$TMP/etcd.log" 2>&1 &
+        ETCD_PID=$!
+        i=0
+        until curl -s -o /dev/null http://127.0.0.1:23790/health || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.1; done
+        "$BUILD/bench/api" etcd http://127.0.0.1:23790 --clients "$CLIENTS" --seconds "$SECONDS_PER_PHASE" > "$TMP/etcd.out"
+        kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null; ETCD_PID=""
+    else
+        : > "$TMP/etcd.out"
+    fi
+    echo "-- round $r"
+    printf '%-13s %14s %14s %8s %12s %12s\n' phase zkube-ops/s etcd-ops/s ratio zk-p99-ms etcd-p99-ms
+    for ph in create get update list paced-create; do
+        z=$(rate $ph "$TMP/zk.out"); e=$(rate $ph "$TMP/etcd.out")
+        ratio=$(awk -v z="${z:-0}" -v e="${e:-0}" 'BEGIN { if (e > 0) printf "%.2fx", z / e; else print "-" }')
+        printf '%-13s %14s %14s %8s %12s %12s\n' $ph "${z:--}" "${e:--}" "$ratio" "$(p99 $ph "$TMP/zk.out")" "$(p99 $ph "$TMP/etcd.out")"
+    done
+done

@@ -1,0 +1,420 @@
+/*
+ * runtime/informer — a cache of one resource stream kept in step with the
+ * store by subscribe + list + events (the Clone pattern), relisting on any
+ * sign of loss. See informer.h and docs/architecture.md.
+ *
+ * The cache is a jansson object of namespaces, each an object of name ->
+ * object, so per-namespace iteration needs no scan of everything.
+ */
+#include "runtime/informer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/obj.h"
+#include "runtime/log.h"
+
+#define S_LIST_TIMEOUT_MS 10000
+#define S_RETRY_MIN_MS 100
+#define S_RETRY_MAX_MS 5000
+#define S_BUFFER_MAX 100000 /* events buffered while a list is in flight */
+
+struct rt_informer {
+    rt_actor_t *a;
+    char resource[64];
+    char node[256];
+    char stream[320];            /* "pods/" or "node/n1/pods/" */
+    rt_informer_handlers_t h;
+    void *arg;
+    json_t *cache;               /* ns -> {name -> obj} */
+    size_t count;
+    bool synced, listing;
+    uint64_t rev, seq, relists, gen;
+    char epoch[64];
+    json_t *buffer;              /* event bodies received while listing */
+    int retry_timer, retry_ms;
+};
+
+typedef struct s_list_ctx {
+    rt_informer_t *inf;
+    uint64_t gen;
+} s_list_ctx_t;
+
+/* Live informers, so a reply arriving after destroy is recognised. */
+static rt_informer_t *s_live[256];
+
+static bool s_alive(const rt_informer_t *inf)
+{
+    for (size_t i = 0; i < sizeof s_live / sizeof s_live[0]; i++)
+        if (s_live[i] == inf)
+            return true;
+    return false;
+}
+
+static void s_track(rt_informer_t *inf, bool on)
+{
+    for (size_t i = 0; i < sizeof s_live / sizeof s_live[0]; i++)
+        if (on ? !s_live[i] : s_live[i] == inf) {
+            s_live[i] = on ? inf : NULL;
+            return;
+        }
+}
+
+static const char *s_ns(const json_t *obj)
+{
+    const char *ns = proto_obj_ns(obj);
+    return ns ? ns : "";
+}
+
+static json_t *s_lookup(const json_t *cache, const char *ns, const char *name)
+{
+    return json_object_get(json_object_get(cache, ns), name);
+}
+
+static void s_cache_put(rt_informer_t *inf, json_t *cache, json_t *obj)
+{
+    const char *ns = s_ns(obj), *name = proto_obj_name(obj);
+    json_t *bucket = json_object_get(cache, ns);
+    if (!bucket) {
+        bucket = json_object();
+        json_object_set_new(cache, ns, bucket);
+    }
+    if (cache == inf->cache && !json_object_get(bucket, name))
+        inf->count++;
+    json_object_set(bucket, name, obj);
+}
+
+static void s_cache_del(rt_informer_t *inf, const char *ns, const char *name)
+{
+    json_t *bucket = json_object_get(inf->cache, ns);
+    if (!json_object_get(bucket, name))
+        return;
+    json_object_del(bucket, name);
+    inf->count--;
+    if (json_object_size(bucket) == 0)
+        json_object_del(inf->cache, ns);
+}
+
+static void s_list(rt_informer_t *inf);
+
+static void s_retry_fire(rt_actor_t *a, void *arg)
+{
+    rt_informer_t *inf = arg;
+    inf->retry_timer = 0;
+    s_list(inf);
+    (void)a;
+}
+
+static void s_relist_later(rt_informer_t *inf)
+{
+    inf->retry_ms = inf->retry_ms ? inf->retry_ms * 2 : S_RETRY_MIN_MS;
+    if (inf->retry_ms > S_RETRY_MAX_MS)
+        inf->retry_ms = S_RETRY_MAX_MS;
+    if (!inf->retry_timer)
+        inf->retry_timer = rt_timer_add(inf->a, inf->retry_ms, false, s_retry_fire, inf);
+}
+
+/* Applies one event body {type, object, rev} to the cache, calling handlers. */
+static void s_apply(rt_informer_t *inf, const char *type, json_t *obj, uint64_t rev)
+{
+    const char *name = proto_obj_name(obj);
+    if (!name)
+        return;
+    const char *ns = s_ns(obj);
+    json_t *old = s_lookup(inf->cache, ns, name);
+    if (rev > inf->rev)
+        inf->rev = rev;
+    if (old && proto_obj_rv(old) >= rev && rev)
+        return; /* already reflected */
+    if (!strcmp(type, "DELETED")) {
+        if (!old)
+            return;
+        json_incref(old);
+        s_cache_del(inf, ns, name);
+        if (inf->h.deleted)
+            inf->h.deleted(inf->arg, obj);
+        json_decref(old);
+        return;
+    }
+    json_incref(old);
+    s_cache_put(inf, inf->cache, obj);
+    if (old && inf->h.updated)
+        inf->h.updated(inf->arg, old, obj);
+    else if (!old && inf->h.added)
+        inf->h.added(inf->arg, obj);
+    json_decref(old);
+}
+
+/* Handles one event body; returns false when loss was detected. */
+static bool s_event(rt_informer_t *inf, const json_t *body)
+{
+    const char *epoch = json_string_value(json_object_get(body, "epoch"));
+    const char *type = json_string_value(json_object_get(body, "type"));
+    json_t *obj = json_object_get(body, "object");
+    uint64_t seq = (uint64_t)json_integer_value(json_object_get(body, "seq"));
+    uint64_t rev = (uint64_t)json_integer_value(json_object_get(body, "rev"));
+    if (!epoch || !type || !json_is_object(obj))
+        return true; /* malformed: ignore (counted by nobody, harmless) */
+    if (strcmp(epoch, inf->epoch) != 0)
+        return false;
+    if (seq <= inf->seq)
+        return true; /* duplicate or already in the list */
+    if (seq != inf->seq + 1) {
+        rt_warn("informer %s: stream gap (seq %llu after %llu), relisting", inf->stream,
+                (unsigned long long)seq, (unsigned long long)inf->seq);
+        return false;
+    }
+    inf->seq = seq;
+    s_apply(inf, type, obj, rev);
+    return true;
+}
+
+/* Replaces the cache with a list, emitting the differences. */
+static void s_replace(rt_informer_t *inf, const json_t *items)
+{
+    json_t *fresh = json_object();
+    size_t i;
+    json_t *obj;
+    json_array_foreach(items, i, obj)
+        if (proto_obj_name(obj))
+            s_cache_put(inf, fresh, obj);
+    json_t *old = inf->cache;
+    inf->cache = fresh;
+    inf->count = 0;
+    const char *ns, *name;
+    json_t *bucket, *o;
+    json_object_foreach(fresh, ns, bucket) inf->count += json_object_size(bucket);
+    json_object_foreach(fresh, ns, bucket) {
+        json_object_foreach(bucket, name, o) {
+            json_t *prev = s_lookup(old, ns, name);
+            if (!prev && inf->h.added)
+                inf->h.added(inf->arg, o);
+            else if (prev && proto_obj_rv(prev) != proto_obj_rv(o) && inf->h.updated)
+                inf->h.updated(inf->arg, prev, o);
+        }
+    }
+    json_object_foreach(old, ns, bucket) {
+        json_object_foreach(bucket, name, o) {
+            if (!s_lookup(fresh, ns, name) && inf->h.deleted)
+                inf->h.deleted(inf->arg, o);
+        }
+    }
+    json_decref(old);
+}
+
+static void s_list_reply(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    s_list_ctx_t *ctx = arg;
+    rt_informer_t *inf = ctx->inf;
+    uint64_t gen = ctx->gen;
+    free(ctx);
+    if (!s_alive(inf) || gen != inf->gen)
+        return; /* destroyed, or a newer list is in flight */
+    json_t *zk = json_object_get(body, "zkube");
+    const char *epoch = json_string_value(json_object_get(zk, "epoch"));
+    const char *rv = proto_obj_str(body, "metadata.resourceVersion");
+    json_t *items = json_object_get(body, "items");
+    if (code != 200 || !epoch || !rv || !json_is_array(items)) {
+        rt_warn("informer %s: list failed (%d), retrying", inf->stream, code);
+        s_relist_later(inf);
+        return;
+    }
+    snprintf(inf->epoch, sizeof inf->epoch, "%s", epoch);
+    inf->seq = (uint64_t)json_integer_value(json_object_get(zk, "seq"));
+    inf->rev = strtoull(rv, NULL, 10);
+    inf->retry_ms = 0;
+    inf->listing = false;
+    s_replace(inf, items);
+    json_t *buffered = inf->buffer;
+    inf->buffer = json_array();
+    size_t i;
+    json_t *ev;
+    bool ok = true;
+    json_array_foreach(buffered, i, ev) if (ok) ok = s_event(inf, ev);
+    json_decref(buffered);
+    inf->synced = true;
+    if (inf->h.synced)
+        inf->h.synced(inf->arg);
+    if (!ok)
+        rt_informer_relist(inf);
+    (void)a;
+}
+
+static void s_list(rt_informer_t *inf)
+{
+    json_t *body = json_pack("{s:s, s:s, s:s}", "resource", inf->resource, "namespace", "",
+                             "stream", inf->stream);
+    if (inf->node[0]) {
+        char fs[320];
+        snprintf(fs, sizeof fs, "spec.nodeName=%s", inf->node);
+        json_object_set_new(body, "fieldSelector", json_string(fs));
+    }
+    s_list_ctx_t *ctx = malloc(sizeof *ctx);
+    if (!ctx)
+        abort();
+    ctx->inf = inf;
+    ctx->gen = inf->gen;
+    rt_call_opts_t o = {.timeout_ms = S_LIST_TIMEOUT_MS, .retries = 1};
+    if (rt_call(inf->a, "apiserver", "list", body, &o, s_list_reply, ctx) < 0) {
+        free(ctx);
+        s_relist_later(inf);
+    }
+    json_decref(body);
+}
+
+void rt_informer_relist(rt_informer_t *inf)
+{
+    inf->relists++;
+    inf->listing = true;
+    inf->gen++;
+    json_array_clear(inf->buffer);
+    if (inf->retry_timer) {
+        rt_timer_cancel(inf->a, inf->retry_timer);
+        inf->retry_timer = 0;
+    }
+    s_list(inf);
+}
+
+static void s_on_event(rt_actor_t *a, const char *topic, const proto_env_t *env, void *arg)
+{
+    rt_informer_t *inf = arg;
+    if (!json_is_object(env->body))
+        return;
+    if (inf->listing) {
+        if (json_array_size(inf->buffer) < S_BUFFER_MAX)
+            json_array_append(inf->buffer, env->body);
+        return; /* an overflow is caught as a seq gap after the list */
+    }
+    if (!s_event(inf, env->body))
+        rt_informer_relist(inf);
+    (void)a;
+    (void)topic;
+}
+
+static void s_on_sync(rt_actor_t *a, const char *topic, const proto_env_t *env, void *arg)
+{
+    rt_informer_t *inf = arg;
+    if (inf->listing || !inf->synced || strcmp(topic, "_sync") != 0)
+        return;
+    const char *epoch = json_string_value(json_object_get(env->body, "epoch"));
+    json_t *seqs = json_object_get(env->body, "seqs");
+    uint64_t seq = (uint64_t)json_integer_value(json_object_get(seqs, inf->stream));
+    if (!epoch)
+        return;
+    if (strcmp(epoch, inf->epoch) != 0 || seq > inf->seq) {
+        rt_warn("informer %s: %s, relisting", inf->stream,
+                strcmp(epoch, inf->epoch) ? "apiserver restarted" : "missed events");
+        rt_informer_relist(inf);
+    }
+    (void)a;
+}
+
+static void s_on_reconnect(rt_actor_t *a, void *arg)
+{
+    rt_informer_t *inf = arg;
+    if (s_alive(inf))
+        rt_informer_relist(inf);
+    (void)a;
+}
+
+int rt_informer_new(rt_informer_t **out, rt_actor_t *a, const char *resource,
+                    const rt_informer_opts_t *opts, const rt_informer_handlers_t *h, void *arg)
+{
+    rt_informer_t *inf = calloc(1, sizeof *inf);
+    if (!inf)
+        abort();
+    inf->a = a;
+    snprintf(inf->resource, sizeof inf->resource, "%s", resource);
+    if (opts && opts->node)
+        snprintf(inf->node, sizeof inf->node, "%s", opts->node);
+    if (inf->node[0])
+        snprintf(inf->stream, sizeof inf->stream, "node/%s/%s/", inf->node, resource);
+    else
+        snprintf(inf->stream, sizeof inf->stream, "%s/", resource);
+    if (h)
+        inf->h = *h;
+    inf->arg = arg;
+    inf->cache = json_object();
+    inf->buffer = json_array();
+    s_track(inf, true);
+    int rc = rt_subscribe(a, inf->stream, s_on_event, inf);
+    if (rc == 0)
+        rc = rt_subscribe(a, "_sync", s_on_sync, inf);
+    if (rc < 0) {
+        rt_informer_destroy(&inf);
+        return rc;
+    }
+    rt_on_reconnect(a, s_on_reconnect, inf);
+    inf->relists = (uint64_t)-1; /* the first list is not a relist */
+    rt_informer_relist(inf);
+    *out = inf;
+    return 0;
+}
+
+void rt_informer_destroy(rt_informer_t **infp)
+{
+    rt_informer_t *inf = infp ? *infp : NULL;
+    if (!inf)
+        return;
+    rt_unsubscribe(inf->a, inf->stream, s_on_event, inf);
+    rt_unsubscribe(inf->a, "_sync", s_on_sync, inf);
+    if (inf->retry_timer)
+        rt_timer_cancel(inf->a, inf->retry_timer);
+    s_track(inf, false);
+    json_decref(inf->cache);
+    json_decref(inf->buffer);
+    free(inf);
+    *infp = NULL;
+}
+
+bool rt_informer_synced(const rt_informer_t *inf)
+{
+    return inf->synced;
+}
+
+uint64_t rt_informer_rev(const rt_informer_t *inf)
+{
+    return inf->rev;
+}
+
+uint64_t rt_informer_relists(const rt_informer_t *inf)
+{
+    return inf->relists;
+}
+
+const json_t *rt_informer_get(const rt_informer_t *inf, const char *ns, const char *name)
+{
+    return s_lookup(inf->cache, ns ? ns : "", name);
+}
+
+static bool s_each_bucket(const json_t *bucket, const proto_sel_t *sel,
+                          bool (*fn)(void *arg, const json_t *obj), void *arg)
+{
+    const char *name;
+    json_t *o;
+    json_object_foreach((json_t *)bucket, name, o) {
+        if (sel && !proto_sel_match(sel, proto_obj_labels(o)))
+            continue;
+        if (!fn(arg, o))
+            return false;
+    }
+    return true;
+}
+
+void rt_informer_foreach(const rt_informer_t *inf, const char *ns, const proto_sel_t *sel,
+                         bool (*fn)(void *arg, const json_t *obj), void *arg)
+{
+    if (ns) {
+        s_each_bucket(json_object_get(inf->cache, ns), sel, fn, arg);
+        return;
+    }
+    const char *k;
+    json_t *bucket;
+    json_object_foreach(inf->cache, k, bucket) if (!s_each_bucket(bucket, sel, fn, arg)) return;
+}
+
+size_t rt_informer_count(const rt_informer_t *inf)
+{
+    return inf->count;
+}
