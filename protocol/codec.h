@@ -30,4 +30,35 @@ int proto_mp_pack(const json_t *v, char **buf, size_t *len);
  */
 int proto_mp_unpack(const void *buf, size_t len, json_t **out, char *err, size_t errlen);
 
+/*
+ * Integers: msgpack uint64 values above INT64_MAX are refused (jansson holds
+ * int64 only; no Kubernetes field needs more). Strings must be valid UTF-8,
+ * map keys valid UTF-8 without NUL, and duplicate keys are refused
+ * (so two readers can never disagree about a message). Floats become reals;
+ * NaN and infinities are refused (JSON has none). ext types are refused.
+ */
+
+/*
+ * As proto_mp_unpack, with nesting bounded by max_depth instead of
+ * PROTO_MAX_DEPTH (the envelope allows its body the full PROTO_MAX_DEPTH
+ * below its own map).
+ */
+int proto_mp_unpack_depth(const void *buf, size_t len, int max_depth, json_t **out, char *err,
+                          size_t errlen);
+
+struct msgpack_packer;
+/*
+ * Packs v with an existing msgpack-c packer, to embed a tree in a larger
+ * message; depth is the nesting already open around v. Returns 0 or
+ * PROTO_EINVALID (more than PROTO_MAX_DEPTH containers nested below
+ * that depth). A NULL v packs as nil. The caller checks the total size.
+ */
+int proto_mp_pack_into(struct msgpack_packer *pk, const json_t *v, int depth);
+
+/*
+ * A write callback for msgpack_packer over a msgpack_sbuffer that aborts
+ * (with file:line) when memory runs out, so pack calls need no checks.
+ */
+int proto_mp_sbuffer_write(void *sbuffer, const char *buf, size_t len);
+
 #endif

@@ -27,4 +27,13 @@ int proto_jp_exec(const proto_jp_t *jp, const json_t *data, int allow_missing, c
                   char *err, size_t errlen);
 void proto_jp_destroy(proto_jp_t **jp);
 
+/*
+ * v as Go's encoding/json prints it (compact, keys sorted, `<>&` escaped,
+ * floats in Go's shortest form): what kubectl shows for maps and arrays.
+ * Caller frees.
+ */
+char *proto_jp_json_compact(const json_t *v);
+/* d as Go's fmt %v prints a float64 ("1.5", "1e+06", "1e-07"). */
+void proto_jp_go_float(double d, char *buf, size_t n);
+
 #endif

@@ -14,15 +14,16 @@
 #include <stddef.h>
 
 typedef struct proto_kind {
-    const char *kind;         /* "ReplicaSet" */
-    const char *resource;     /* plural, "replicasets" */
-    const char *singular;     /* "replicaset" */
-    const char *short_names;  /* comma-separated, "rs"; "" if none */
-    const char *group;        /* "" for the core group, "apps", "batch", "networking.k8s.io" */
-    const char *version;      /* "v1" */
+    const char *kind;        /* "ReplicaSet" */
+    const char *resource;    /* plural, "replicasets" */
+    const char *singular;    /* "replicaset" */
+    const char *short_names; /* comma-separated, "rs"; "" if none */
+    const char *group;       /* "" for the core group, "apps", "batch", "networking.k8s.io" */
+    const char *version;     /* "v1" */
     bool namespaced;
-    bool in_all;              /* in the "all" category (kubectl get all) */
-    const char *verbs;        /* comma-separated: "create,delete,deletecollection,get,list,patch,update,watch" */
+    bool in_all; /* in the "all" category (kubectl get all) */
+    /* comma-separated: "create,delete,deletecollection,get,list,patch,update,watch" */
+    const char *verbs;
     const char *subresources; /* comma-separated: "status,scale" or "status,binding,log" or "" */
 } proto_kind_t;
 
@@ -44,6 +45,9 @@ const proto_kind_t *proto_kind_by_kind(const char *api_version, const char *kind
 const proto_kind_t *proto_kind_by_resource(const char *resource);
 /* "apps/v1" or "v1" into buf. */
 const char *proto_kind_api_version(const proto_kind_t *k, char buf[64]);
+/* True for kinds the store keeps (false for Binding and Scale, which are
+ * request bodies of subresources only). */
+bool proto_kind_is_stored(const proto_kind_t *k);
 
 /*
  * Converts obj in place from an old apiVersion to the current one
@@ -71,6 +75,17 @@ int proto_convert(json_t *obj, char *err, size_t errlen);
 void proto_defaults(json_t *obj);
 
 /*
+ * What the apiserver's default admission plugins add to a new Pod (not part
+ * of proto_defaults, because Kubernetes does it at admission, on create of
+ * Pods only): ServiceAccount (serviceAccountName/serviceAccount "default"),
+ * DefaultTolerationSeconds (tolerations for node.kubernetes.io/not-ready and
+ * node.kubernetes.io/unreachable, NoExecute, 300 s, unless the pod has its
+ * own), Priority (priority 0 and preemptionPolicy PreemptLowerPriority when
+ * no priorityClassName is given). No-op for other kinds.
+ */
+void proto_admission_defaults(json_t *obj);
+
+/*
  * Validates obj (converted and defaulted) against its kind's schema and
  * rules: DNS-1123 names (subdomain or label as the kind requires), label
  * and annotation keys/values, required fields, types, enums, ranges,
@@ -87,8 +102,25 @@ void proto_defaults(json_t *obj);
  *     "field": "spec.containers[0].image"} — messages worded as Kubernetes'.
  * The "status" subtree is not validated for unknown fields on writes of the
  * main resource (it is reset by the server).
+ *
+ * Type errors (`replicas: "three"`, a map where a list belongs, a bad
+ * quantity, Secret data that is not base64) are what Kubernetes finds while
+ * decoding, before validation: they return PROTO_EBADREQUEST (400, as
+ * Kubernetes does) with err worded like Kubernetes' decoding error but with
+ * the full field path:
+ *   `ReplicaSet in version "v1" cannot be handled as a ReplicaSet: json:
+ *    cannot unmarshal string into Go struct field spec.replicas of type int32`
+ * They are checked first, then unknown fields, then the rules. On
+ * PROTO_EINVALID, err (when given) holds the first cause as "field: message".
  */
 int proto_validate(const json_t *obj, bool strict, json_t **causes, char *err, size_t errlen);
+
+/*
+ * For writes of the status subresource: checks only obj's "status" subtree
+ * against the kind's schema (types; unknown fields when strict). Returns 0
+ * or PROTO_EBADREQUEST with err as proto_validate words it.
+ */
+int proto_validate_status(const json_t *obj, bool strict, char *err, size_t errlen);
 
 /*
  * Checks an update against the stored object: immutable fields (e.g.
@@ -97,6 +129,33 @@ int proto_validate(const json_t *obj, bool strict, json_t **causes, char *err, s
  * return convention as proto_validate (PROTO_EINVALID with causes).
  */
 int proto_validate_update(const json_t *old_obj, const json_t *new_obj, json_t **causes);
+
+/*
+ * Removes, in place, every field the kind's schema does not know (the
+ * apiserver's fieldValidation=Ignore|Warn). When paths is non-NULL it is set
+ * to a new array (caller owns) of the removed fields' paths
+ * ("spec.containers[0].foo"). Returns how many were removed, or
+ * PROTO_EBADREQUEST when the object's kind is unknown.
+ */
+int proto_prune_unknown(json_t *obj, json_t **paths);
+
+/*
+ * What the apiserver does to a new Job whose spec.manualSelector is not
+ * true (the Job strategy's generateSelector): adds to the template's labels
+ * batch.kubernetes.io/controller-uid, batch.kubernetes.io/job-name and the
+ * legacy controller-uid and job-name (labels the user set are kept), and
+ * batch.kubernetes.io/controller-uid: uid to spec.selector.matchLabels
+ * (created if needed; a user's value is kept, so that a wrong one fails
+ * validation). No-op when manualSelector is true. Returns 0, or
+ * PROTO_EINVALID when job has no name, no spec object, or uid is NULL.
+ */
+int proto_job_default_selector(json_t *job, const char *uid);
+
+/*
+ * An OpenAPI v3 object schema generated from the kind's schema table
+ * (types, enums, required). Caller owns the result; NULL if k is NULL.
+ */
+json_t *proto_schema_openapi(const proto_kind_t *k);
 
 /* DNS-1123 checks, exported for the CLI and controllers: NULL if valid,
  * else a static message as Kubernetes words it. */

@@ -46,4 +46,27 @@ char *proto_yaml_dump(const json_t *obj);
  * indent, trailing newline). Caller frees. */
 char *proto_json_dump(const json_t *obj);
 
+/*
+ * How go-yaml v2 (and so kubectl) reads a plain, untagged scalar. Used by
+ * the loader and by proto_yaml_dump (a string is quoted when it would read
+ * back as another kind).
+ */
+typedef enum proto_ykind {
+    PROTO_Y_STR,       /* anything else */
+    PROTO_Y_NULL,      /* "", ~, null, Null, NULL */
+    PROTO_Y_BOOL,      /* y/n, yes/no, on/off, true/false in go-yaml's spellings */
+    PROTO_Y_INT,       /* decimal, 0x, 0o, 0b, leading-0 octal, '_' separators */
+    PROTO_Y_FLOAT,     /* 1.5, 1e3, .5, .inf, .nan ... */
+    PROTO_Y_TIMESTAMP, /* 2006-1-2[T15:4:5[.9]Z07:00]; read back as a string */
+    PROTO_Y_MERGE,     /* "<<" */
+} proto_ykind_t;
+
+/*
+ * Resolves the plain scalar s (n bytes). When out is not NULL it receives a
+ * new reference to the value: a string for STR, TIMESTAMP and MERGE; an
+ * integer for INT (a real above INT64_MAX, as JSON would carry it); a real
+ * for FLOAT, or NULL for NaN and infinities (JSON has none).
+ */
+proto_ykind_t proto_yaml_resolve(const char *s, size_t n, json_t **out);
+
 #endif

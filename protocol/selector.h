@@ -32,6 +32,15 @@ bool proto_sel_empty(const proto_sel_t *sel);
 /* Canonical string, as labels.Selector.String() (sorted by key). Caller frees. */
 char *proto_sel_string(const proto_sel_t *sel);
 void proto_sel_destroy(proto_sel_t **sel);
+/*
+ * The selector as a LabelSelector object (metav1.ParseToLabelSelector, as
+ * `kubectl create pdb --selector` builds it): `=`/`==` go to matchLabels,
+ * the rest to matchExpressions in written order; `!=`, `>` and `<` cannot be
+ * expressed and give PROTO_EBADREQUEST. Caller owns the result.
+ */
+int proto_sel_to_label_selector(const proto_sel_t *sel, json_t **out, char *err, size_t errlen);
+/* True for the selector of a NULL LabelSelector (labels.Nothing()). */
+bool proto_sel_nothing(const proto_sel_t *sel);
 
 typedef struct proto_fsel proto_fsel_t;
 
@@ -51,6 +60,8 @@ int proto_fsel_parse(const char *s, const char *resource, proto_fsel_t **out, ch
                      size_t errlen);
 bool proto_fsel_match(const proto_fsel_t *sel, const json_t *obj);
 bool proto_fsel_empty(const proto_fsel_t *sel);
+/* Canonical string (terms sorted, values escaped), as fields.Selector.String(). Caller frees. */
+char *proto_fsel_string(const proto_fsel_t *sel);
 void proto_fsel_destroy(proto_fsel_t **sel);
 
 #endif

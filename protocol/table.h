@@ -16,7 +16,7 @@
 
 /*
  * Builds a Table {kind: Table, apiVersion: meta.k8s.io/v1, metadata:
- * {resourceVersion}, columnDefinitions: [{name, type, format, description,
+ * {} (the caller sets metadata.resourceVersion), columnDefinitions: [{name, type, format, description,
  * priority}], rows: [{cells: [...], object: <PartialObjectMetadata or the
  * object when include_object>}]} for items (array of objects of kind k).
  * Columns are those of Kubernetes' printers (pkg/printers/internalversion):
@@ -38,8 +38,9 @@ typedef struct proto_table_opts {
 
 /*
  * Renders a Table as kubectl's tab writer does: headers uppercase, columns
- * left-aligned and separated by 3 spaces, no trailing spaces. Cells that are
- * null or missing print "<none>" as kubectl does. Caller frees.
+ * left-aligned and separated by 3 spaces; a line whose last cell is empty
+ * keeps the padding before it, as Go's tabwriter does. Null cells print
+ * nothing and short rows stop early, as kubectl does; ESC prints as "^[". Caller frees.
  */
 char *proto_table_render(const json_t *table, const proto_table_opts_t *o);
 

@@ -109,6 +109,11 @@ void rt_fd_remove(rt_actor_t *a, int fd);
 /* Called when the broker is seen to restart (new epoch) or to come back
  * after heartbeats were missed: informers relist here. */
 void rt_on_reconnect(rt_actor_t *a, rt_hook_fn *fn, void *arg);
+/* Remove a hook added with rt_on_batch_end / rt_on_reconnect (same fn and
+ * arg); nothing happens when it is not registered. Several hooks of each
+ * kind may be registered; they run in registration order. */
+void rt_off_batch_end(rt_actor_t *a, rt_hook_fn *fn, void *arg);
+void rt_off_reconnect(rt_actor_t *a, rt_hook_fn *fn, void *arg);
 
 /* Runs the loop until rt_stop() or SIGTERM/SIGINT. Returns 0. */
 int rt_run(rt_actor_t *a);

@@ -41,4 +41,20 @@ int rt_endpoints_from(const char *base, rt_endpoints_t *eps);
 /* Path under home: rt_path(cfg, "run/apiserver.pid", buf, n). */
 const char *rt_path(const rt_config_t *cfg, const char *rel, char *buf, size_t n);
 
+/*
+ * CURVE (runtime/config_curve.c). curve_dir holds Z85 text keys, one per
+ * file: broker.pub, broker.key (broker's secret, only on the broker's host),
+ * client.pub, client.key (the cluster's actor keypair), and optionally
+ * `authorized` (more client public keys, one per line, '#' comments).
+ */
+/* Creates the missing key files in dir (0600 for secrets). 0 or -errno. */
+int rt_curve_keygen(const char *dir, char *err, size_t errlen);
+/* Reads the Z85 key in dir/name into 32 raw bytes. 0 or -errno/-EINVAL. */
+int rt_curve_read(const char *dir, const char *name, unsigned char key[32], char *err,
+                  size_t errlen);
+/* Makes zsock (any ZeroMQ socket, before connect) a CURVE client of the
+ * broker when cfg->curve_dir is set; nothing otherwise. The tap tool uses it
+ * for its SUB socket. 0 or -errno with a reason in err. */
+int rt_curve_client(const rt_config_t *cfg, void *zsock, char *err, size_t errlen);
+
 #endif

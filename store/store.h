@@ -31,9 +31,9 @@ typedef struct store store_t;
 typedef struct store_wtxn store_wtxn_t;
 
 typedef struct store_opts {
-    size_t map_size;       /* bytes; 0 = 4 GiB */
-    uint64_t keep_revs;    /* revisions kept in the log on compaction; 0 = 100000 */
-    bool no_sync;          /* tests only: skip fsync (never in production) */
+    size_t map_size;    /* bytes; 0 = 4 GiB */
+    uint64_t keep_revs; /* revisions kept in the log on compaction; 0 = 100000 */
+    bool no_sync;       /* tests only: skip fsync (never in production) */
 } store_opts_t;
 
 typedef enum store_evtype { STORE_ADDED = 1, STORE_MODIFIED, STORE_DELETED } store_evtype_t;
@@ -45,10 +45,11 @@ const char *store_evtype_name(store_evtype_t t);
  * Opens (creating if needed) the environment in directory dir (created if
  * missing). opts may be NULL. Recovers cleanly after a crash (LMDB is
  * crash-safe; the store verifies its metadata). Errors: -errno,
- * PROTO_EINTERNAL if the metadata is inconsistent (message logged to err).
+ * PROTO_EINTERNAL if the metadata is inconsistent (message logged to err),
+ * -EBUSY if another store_t (this process or another) has dir open: a
+ * directory has one writer, so revisions stay gapless. err may be NULL.
  */
-int store_open(store_t **out, const char *dir, const store_opts_t *opts, char *err,
-               size_t errlen);
+int store_open(store_t **out, const char *dir, const store_opts_t *opts, char *err, size_t errlen);
 void store_destroy(store_t **s);
 
 /* The last committed revision (0 for an empty store). */
@@ -65,21 +66,30 @@ int store_get(store_t *s, const char *key, json_t **out);
  * limit objects (0 = no limit); when more remain, *next_key (caller frees)
  * is the key to continue from, else NULL. start_key (may be NULL) is
  * inclusive. *items is a new array; *rev the revision the list reflects.
+ * With keep and limit, next_key is set whenever a key with the prefix
+ * follows, even if keep would refuse everything after it (as Kubernetes may
+ * return an empty last page). next_key and rev may be NULL. keep runs
+ * inside the read transaction: it must not call back into the store.
  */
 int store_list(store_t *s, const char *prefix, const char *start_key, size_t limit,
-               bool (*keep)(const json_t *obj, void *arg), void *arg, json_t **items,
-               uint64_t *rev, char **next_key);
+               bool (*keep)(const json_t *obj, void *arg), void *arg, json_t **items, uint64_t *rev,
+               char **next_key);
 
 /*
  * Reads log events with revision > after, at most max (0 = 1000), in order.
  * Each event: {"type": "ADDED"|..., "key": str, "rev": int, "object": {...}}
  * (for DELETED, the object as it was at deletion, with the deletion's
  * resourceVersion). prefix (may be NULL) keeps only keys with that prefix.
- * PROTO_EEXPIRED when after < store_oldest_rev(s) - 1.
+ * PROTO_EEXPIRED when after < store_oldest_rev(s) - 1. max is capped at
+ * 100000.
  */
 int store_log_read(store_t *s, uint64_t after, size_t max, const char *prefix, json_t **events);
 
-/* Begins the (single) write transaction. -EBUSY if one is open. */
+/*
+ * Begins the (single) write transaction. -EBUSY if this thread has one
+ * open; a call from another thread waits until it ends. A write
+ * transaction belongs to the thread that began it (LMDB rule).
+ */
 int store_wtxn_begin(store_t *s, store_wtxn_t **out);
 /* Reads inside the write transaction (sees its own uncommitted writes). */
 int store_wtxn_get(store_wtxn_t *t, const char *key, json_t **out);
@@ -90,7 +100,12 @@ int store_wtxn_get(store_wtxn_t *t, const char *key, json_t **out);
  * non-zero and the stored object's revision differs (or it is absent),
  * nothing is written and PROTO_ECONFLICT (or PROTO_ENOTFOUND) is returned.
  * If must_create and the key exists: PROTO_EEXISTS. *rev_out (may be NULL)
- * gets the revision.
+ * gets the revision. The transaction's event for this write holds a
+ * reference to obj itself (no copy): do not modify obj, nor put the same
+ * tree again, until the events are published (put a json_deep_copy if you
+ * must). Other errors: PROTO_EINVALID (obj not an object; key empty, not
+ * printable ASCII, or over LMDB's 511 bytes), PROTO_ETOOLARGE (encoded
+ * object over PROTO_MAX_MSG), -ENOSPC (map cannot grow further).
  */
 int store_wtxn_put(store_wtxn_t *t, const char *key, json_t *obj, uint64_t expect_rev,
                    bool must_create, uint64_t *rev_out);
@@ -114,10 +129,17 @@ int store_wtxn_commit(store_wtxn_t **t);
 void store_wtxn_abort(store_wtxn_t **t);
 
 /* Drops log entries so that only the last keep revisions stay (keep 0 =
- * opts.keep_revs). Current objects are never dropped. */
+ * opts.keep_revs). Current objects are never dropped. Commits in chunks
+ * of 20000 deletions; -EBUSY if this thread has a write transaction open. */
 int store_compact(store_t *s, uint64_t keep);
 
-/* Sets/gets a metadata value (e.g. "cluster-uid"); value string copied. */
+/*
+ * Sets/gets a metadata value (e.g. "cluster-uid"); value string copied.
+ * Names up to 255 bytes, values up to 4096. "rev" and "compacted" are the
+ * store's own (decimal strings): readable, but set gives PROTO_EINVALID.
+ * set: -EBUSY if this thread has a write transaction open. get:
+ * PROTO_ENOTFOUND, -ERANGE if buf (n bytes with the NUL) is too small.
+ */
 int store_meta_set(store_t *s, const char *name, const char *value);
 int store_meta_get(store_t *s, const char *name, char *buf, size_t n);
 

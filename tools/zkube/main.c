@@ -5,12 +5,43 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "actors/apiserver/apiserver.h"
 #include "broker/broker.h"
+#include "runtime/actor.h"
+#include "runtime/config.h"
 #include "runtime/supervisor.h"
 
+#define ZKUBE_VERSION "v1.32.0-zkube"
+
 typedef int(cmd_fn)(int argc, char **argv);
+
+/* `zkube version`: this binary's version, and the apiserver's when one runs. */
+static int s_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("Client Version: %s\n", ZKUBE_VERSION);
+    rt_config_t cfg;
+    char err[256], id[64];
+    rt_actor_t *a = NULL;
+    if (rt_config_load(&cfg, err, sizeof err) < 0)
+        return 0;
+    snprintf(id, sizeof id, "zkube-version-%d", (int)getpid());
+    if (rt_actor_open(&a, id, &cfg, err, sizeof err) < 0)
+        return 0;
+    json_t *reply = NULL;
+    rt_call_opts_t o = {.timeout_ms = 1000, .retries = 0};
+    if (rt_call_sync(a, "apiserver", "version", NULL, &o, &reply) == 200)
+        printf("Server Version: %s\n",
+               json_string_value(json_object_get(reply, "gitVersion")) ?: "?");
+    else
+        printf("Server Version: unavailable (is the cluster up?)\n");
+    json_decref(reply);
+    rt_actor_destroy(&a);
+    return 0;
+}
 
 static const struct {
     const char *name;
@@ -22,6 +53,7 @@ static const struct {
     {"status", rt_sup_status, "list live actors"},
     {"broker", broker_main, "run the broker"},
     {"apiserver", apisrv_main, "run the API server"},
+    {"version", s_version, "print the client and server versions"},
 };
 
 static int s_usage(FILE *f)

@@ -1,0 +1,456 @@
+/*
+ * protocol/codec — msgpack <-> jansson. Every envelope and every stored
+ * object passes through here, so both directions avoid copies: the encoder
+ * writes through msgpack-c's packer into one growing buffer, and the decoder
+ * walks the bytes itself (zero-copy until it builds jansson nodes), checking
+ * the remaining length before every read, in the manner of picohttpparser.
+ */
+#include "protocol/codec.h"
+
+#include "protocol/status.h"
+
+#include <math.h>
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- decode */
+
+typedef struct s_dec {
+    const uint8_t *start;
+    const uint8_t *p;
+    const uint8_t *end;
+    int max_depth;
+    char *err;
+    size_t errlen;
+} s_dec_t;
+
+static json_t *s_value(s_dec_t *d, int depth);
+
+static json_t *s_fail(s_dec_t *d, const char *fmt, ...)
+{
+    if (d->err && d->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(d->err, d->errlen, fmt, ap);
+        va_end(ap);
+    }
+    return NULL;
+}
+
+static json_t *s_truncated(s_dec_t *d)
+{
+    return s_fail(d, "msgpack: truncated at byte %zu", (size_t)(d->p - d->start));
+}
+
+static size_t s_left(const s_dec_t *d)
+{
+    return (size_t)(d->end - d->p);
+}
+
+/* Big-endian unsigned of n bytes; the caller has checked n bytes remain. */
+static uint64_t s_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Reads an n-byte big-endian length/number; false when truncated. */
+static bool s_read_be(s_dec_t *d, int n, uint64_t *v)
+{
+    if (s_left(d) < (size_t)n)
+        return false;
+    *v = s_be(d->p, n);
+    d->p += n;
+    return true;
+}
+
+/* Strict UTF-8 (no overlongs, no surrogates, max U+10FFFF). */
+static bool s_utf8_ok(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf)
+            k = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            k = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            k = 3, cp = c & 0x07;
+        else
+            return false;
+        if (n - i <= k)
+            return false;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + j] & 0x3f);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* A str or bin payload of n bytes at d->p. */
+static json_t *s_string(s_dec_t *d, uint64_t n)
+{
+    if (n > s_left(d))
+        return s_truncated(d);
+    const uint8_t *s = d->p;
+    if (!s_utf8_ok(s, (size_t)n))
+        return s_fail(d, "msgpack: invalid UTF-8 in string at byte %zu", (size_t)(s - d->start));
+    d->p += n;
+    return json_stringn_nocheck((const char *)s, (size_t)n);
+}
+
+static json_t *s_array(s_dec_t *d, uint64_t n, int depth)
+{
+    if (depth >= d->max_depth)
+        return s_fail(d, "msgpack: nesting deeper than %d", d->max_depth);
+    if (n > PROTO_MAX_ITEMS)
+        return s_fail(d, "msgpack: array of %llu items over limit", (unsigned long long)n);
+    if (n > s_left(d)) /* every element takes at least one byte */
+        return s_truncated(d);
+    json_t *a = json_array();
+    for (uint64_t i = 0; i < n; i++) {
+        json_t *v = s_value(d, depth + 1);
+        if (!v || json_array_append_new(a, v) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Reads one map key: a str (or UTF-8 bin) without NUL. */
+static bool s_key(s_dec_t *d, const char **k, size_t *klen)
+{
+    uint64_t n;
+    if (s_left(d) < 1)
+        return s_truncated(d), false;
+    uint8_t c = *d->p++;
+    if (c >= 0xa0 && c <= 0xbf)
+        n = c & 0x1f;
+    else if ((c == 0xd9 || c == 0xc4) && s_read_be(d, 1, &n))
+        ;
+    else if ((c == 0xda || c == 0xc5) && s_read_be(d, 2, &n))
+        ;
+    else if ((c == 0xdb || c == 0xc6) && s_read_be(d, 4, &n))
+        ;
+    else if (c == 0xd9 || c == 0xda || c == 0xdb || c == 0xc4 || c == 0xc5 || c == 0xc6)
+        return s_truncated(d), false;
+    else
+        return s_fail(d, "msgpack: map key is not a string at byte %zu",
+                      (size_t)(d->p - 1 - d->start)),
+               false;
+    if (n > s_left(d))
+        return s_truncated(d), false;
+    if (memchr(d->p, 0, (size_t)n) || !s_utf8_ok(d->p, (size_t)n))
+        return s_fail(d, "msgpack: invalid map key at byte %zu", (size_t)(d->p - d->start)), false;
+    *k = (const char *)d->p;
+    *klen = (size_t)n;
+    d->p += n;
+    return true;
+}
+
+static json_t *s_map(s_dec_t *d, uint64_t n, int depth)
+{
+    if (depth >= d->max_depth)
+        return s_fail(d, "msgpack: nesting deeper than %d", d->max_depth);
+    if (n > PROTO_MAX_ITEMS)
+        return s_fail(d, "msgpack: map of %llu items over limit", (unsigned long long)n);
+    if (n > s_left(d) / 2) /* every entry takes at least two bytes */
+        return s_truncated(d);
+    json_t *o = json_object();
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t klen;
+        if (!s_key(d, &k, &klen))
+            goto fail;
+        size_t at = (size_t)(k - (const char *)d->start);
+        json_t *v = s_value(d, depth + 1);
+        if (!v)
+            goto fail;
+        size_t before = json_object_size(o);
+        if (json_object_setn_new_nocheck(o, k, klen, v) != 0 || json_object_size(o) == before) {
+            s_fail(d, "msgpack: duplicate map key at byte %zu", at);
+            goto fail;
+        }
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *s_int(s_dec_t *d, int n, bool is_signed)
+{
+    uint64_t u;
+    if (!s_read_be(d, n, &u))
+        return s_truncated(d);
+    if (!is_signed) {
+        if (u > INT64_MAX)
+            return s_fail(d, "msgpack: integer above int64 at byte %zu",
+                          (size_t)(d->p - n - 1 - d->start));
+        return json_integer((json_int_t)u);
+    }
+    int64_t v;
+    switch (n) {
+    case 1:
+        v = (int8_t)u;
+        break;
+    case 2:
+        v = (int16_t)u;
+        break;
+    case 4:
+        v = (int32_t)u;
+        break;
+    default:
+        v = (int64_t)u;
+        break;
+    }
+    return json_integer((json_int_t)v);
+}
+
+static json_t *s_float(s_dec_t *d, int n)
+{
+    uint64_t u;
+    double x;
+    if (!s_read_be(d, n, &u))
+        return s_truncated(d);
+    if (n == 4) {
+        uint32_t u32 = (uint32_t)u;
+        float f;
+        memcpy(&f, &u32, sizeof f);
+        x = f;
+    } else {
+        memcpy(&x, &u, sizeof x);
+    }
+    if (!isfinite(x))
+        return s_fail(d, "msgpack: non-finite float at byte %zu",
+                      (size_t)(d->p - n - 1 - d->start));
+    return json_real(x);
+}
+
+/* Lengths that follow a type byte: str/bin/array/map 8/16/32. */
+static json_t *s_sized(s_dec_t *d, uint8_t c, int depth)
+{
+    static const int width[] = {[0xc4] = 1, [0xc5] = 2, [0xc6] = 4, [0xd9] = 1, [0xda] = 2,
+                                [0xdb] = 4, [0xdc] = 2, [0xdd] = 4, [0xde] = 2, [0xdf] = 4};
+    uint64_t n;
+    if (!s_read_be(d, width[c], &n))
+        return s_truncated(d);
+    if (c == 0xdc || c == 0xdd)
+        return s_array(d, n, depth);
+    if (c == 0xde || c == 0xdf)
+        return s_map(d, n, depth);
+    return s_string(d, n);
+}
+
+static json_t *s_value(s_dec_t *d, int depth)
+{
+    if (s_left(d) < 1)
+        return s_truncated(d);
+    uint8_t c = *d->p++;
+    if (c <= 0x7f)
+        return json_integer(c);
+    if (c >= 0xe0)
+        return json_integer((int8_t)c);
+    if (c <= 0x8f)
+        return s_map(d, c & 0x0f, depth);
+    if (c <= 0x9f)
+        return s_array(d, c & 0x0f, depth);
+    if (c <= 0xbf)
+        return s_string(d, c & 0x1f);
+    switch (c) {
+    case 0xc0:
+        return json_null();
+    case 0xc2:
+        return json_false();
+    case 0xc3:
+        return json_true();
+    case 0xca:
+        return s_float(d, 4);
+    case 0xcb:
+        return s_float(d, 8);
+    case 0xcc:
+        return s_int(d, 1, false);
+    case 0xcd:
+        return s_int(d, 2, false);
+    case 0xce:
+        return s_int(d, 4, false);
+    case 0xcf:
+        return s_int(d, 8, false);
+    case 0xd0:
+        return s_int(d, 1, true);
+    case 0xd1:
+        return s_int(d, 2, true);
+    case 0xd2:
+        return s_int(d, 4, true);
+    case 0xd3:
+        return s_int(d, 8, true);
+    case 0xc4:
+    case 0xc5:
+    case 0xc6:
+    case 0xd9:
+    case 0xda:
+    case 0xdb:
+    case 0xdc:
+    case 0xdd:
+    case 0xde:
+    case 0xdf:
+        return s_sized(d, c, depth);
+    default:
+        return s_fail(d, "msgpack: unsupported type 0x%02x at byte %zu", c,
+                      (size_t)(d->p - 1 - d->start));
+    }
+}
+
+int proto_mp_unpack_depth(const void *buf, size_t len, int max_depth, json_t **out, char *err,
+                          size_t errlen)
+{
+    s_dec_t d = {buf, buf, (const uint8_t *)buf + len, max_depth, err, errlen};
+    *out = NULL;
+    if (err && errlen)
+        err[0] = 0;
+    if (len > PROTO_MAX_MSG) {
+        s_fail(&d, "msgpack: message of %zu bytes over limit of %u", len, PROTO_MAX_MSG);
+        return PROTO_EBADREQUEST;
+    }
+    if (!buf && len) {
+        s_fail(&d, "msgpack: no buffer");
+        return PROTO_EBADREQUEST;
+    }
+    json_t *v = s_value(&d, 0);
+    if (!v)
+        return PROTO_EBADREQUEST;
+    if (d.p != d.end) {
+        json_decref(v);
+        s_fail(&d, "msgpack: %zu trailing bytes at byte %zu", s_left(&d), (size_t)(d.p - d.start));
+        return PROTO_EBADREQUEST;
+    }
+    *out = v;
+    return 0;
+}
+
+int proto_mp_unpack(const void *buf, size_t len, json_t **out, char *err, size_t errlen)
+{
+    return proto_mp_unpack_depth(buf, len, PROTO_MAX_DEPTH, out, err, errlen);
+}
+
+/* ---------------------------------------------------------------- encode */
+
+static int s_pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+    if (n > UINT32_MAX)
+        return PROTO_ETOOLARGE;
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+    return 0;
+}
+
+static int s_pack(msgpack_packer *pk, const json_t *v, int depth, int limit);
+
+static int s_pack_object(msgpack_packer *pk, const json_t *v, int depth, int limit)
+{
+    const char *k;
+    json_t *x;
+    int rc;
+    msgpack_pack_map(pk, (uint32_t)json_object_size(v));
+    json_object_foreach((json_t *)v, k, x)
+    {
+        if ((rc = s_pack_str(pk, k, strlen(k))) != 0 || (rc = s_pack(pk, x, depth + 1, limit)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int s_pack_array(msgpack_packer *pk, const json_t *v, int depth, int limit)
+{
+    int rc;
+    msgpack_pack_array(pk, (uint32_t)json_array_size(v));
+    for (size_t i = 0; i < json_array_size(v); i++)
+        if ((rc = s_pack(pk, json_array_get(v, i), depth + 1, limit)) != 0)
+            return rc;
+    return 0;
+}
+
+/* depth counts the containers open around v; limit mirrors the decoder's. */
+static int s_pack(msgpack_packer *pk, const json_t *v, int depth, int limit)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        if (depth >= limit || json_object_size(v) > PROTO_MAX_ITEMS)
+            return PROTO_EINVALID;
+        return s_pack_object(pk, v, depth, limit);
+    case JSON_ARRAY:
+        if (depth >= limit || json_array_size(v) > PROTO_MAX_ITEMS)
+            return PROTO_EINVALID;
+        return s_pack_array(pk, v, depth, limit);
+    case JSON_STRING:
+        return s_pack_str(pk, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return msgpack_pack_int64(pk, json_integer_value(v)), 0;
+    case JSON_REAL:
+        return msgpack_pack_double(pk, json_real_value(v)), 0;
+    case JSON_TRUE:
+        return msgpack_pack_true(pk), 0;
+    case JSON_FALSE:
+        return msgpack_pack_false(pk), 0;
+    case JSON_NULL:
+        return msgpack_pack_nil(pk), 0;
+    }
+    return PROTO_EINVALID;
+}
+
+int proto_mp_pack_into(struct msgpack_packer *pk, const json_t *v, int depth)
+{
+    if (!v)
+        return msgpack_pack_nil(pk), 0;
+    return s_pack(pk, v, depth, depth + PROTO_MAX_DEPTH);
+}
+
+/* msgpack-c reports a failed realloc as -1 from every pack call; zkube
+ * aborts on allocation failure instead of checking each call. */
+int proto_mp_sbuffer_write(void *data, const char *buf, size_t len)
+{
+    if (msgpack_sbuffer_write(data, buf, len) != 0) {
+        fprintf(stderr, "%s:%d: out of memory\n", __FILE__, __LINE__);
+        abort();
+    }
+    return 0;
+}
+
+int proto_mp_pack(const json_t *v, char **buf, size_t *len)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, proto_mp_sbuffer_write);
+    *buf = NULL;
+    *len = 0;
+    int rc = proto_mp_pack_into(&pk, v, 0);
+    if (rc == 0 && sb.size > PROTO_MAX_MSG)
+        rc = PROTO_ETOOLARGE;
+    if (rc != 0) {
+        msgpack_sbuffer_destroy(&sb);
+        return rc;
+    }
+    *buf = sb.data;
+    *len = sb.size;
+    return 0;
+}

@@ -1,0 +1,226 @@
+/*
+ * protocol/envelope — the msgpack map every zkube message carries
+ * ({v, t, id, src, dst, op, ts, code, body}). Packing writes the header keys
+ * and the body straight into one buffer; unpacking decodes with the codec's
+ * limits and then checks each key's type and size, because envelopes arrive
+ * from any process that can reach the broker.
+ *
+ * Required on the wire: v, t, id, src, dst, op, ts. Optional: code (0) and
+ * body (nil). Unknown keys are ignored. Ids are below 2^63 (the codec holds
+ * int64).
+ */
+#include "protocol/envelope.h"
+
+#include "protocol/codec.h"
+#include "protocol/obj.h"
+#include "protocol/status.h"
+
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const s_names[] = {
+    [PROTO_T_REQ] = "req", [PROTO_T_REP] = "rep", [PROTO_T_EVT] = "evt",
+    [PROTO_T_HB] = "hb",   [PROTO_T_CTL] = "ctl",
+};
+
+const char *proto_mtype_name(proto_mtype_t t)
+{
+    if (t < PROTO_T_REQ || t > PROTO_T_CTL)
+        return "?";
+    return s_names[t];
+}
+
+proto_mtype_t proto_mtype_parse(const char *s)
+{
+    for (int t = PROTO_T_REQ; s && t <= PROTO_T_CTL; t++)
+        if (strcmp(s, s_names[t]) == 0)
+            return (proto_mtype_t)t;
+    return 0;
+}
+
+/* Copies s into dst (size cap), cut on a UTF-8 boundary so that a truncated
+ * id still decodes on the other side. */
+static void s_copy(char *dst, size_t cap, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = 0;
+}
+
+void proto_env_init(proto_env_t *e, proto_mtype_t type, uint64_t id, const char *src,
+                    const char *dst, const char *op, const json_t *body)
+{
+    memset(e, 0, sizeof *e);
+    e->v = PROTO_VERSION;
+    e->type = type;
+    e->id = id;
+    s_copy(e->src, sizeof e->src, src);
+    s_copy(e->dst, sizeof e->dst, dst);
+    s_copy(e->op, sizeof e->op, op);
+    e->ts_us = proto_wall_us();
+    e->body = body ? json_incref((json_t *)body) : NULL;
+}
+
+static void s_kstr(msgpack_packer *pk, const char *k, const char *v, size_t cap)
+{
+    size_t kn = strlen(k), vn = strnlen(v, cap - 1);
+    msgpack_pack_str(pk, kn);
+    msgpack_pack_str_body(pk, k, kn);
+    msgpack_pack_str(pk, vn);
+    msgpack_pack_str_body(pk, v, vn);
+}
+
+static void s_key(msgpack_packer *pk, const char *k)
+{
+    msgpack_pack_str(pk, strlen(k));
+    msgpack_pack_str_body(pk, k, strlen(k));
+}
+
+int proto_env_pack(const proto_env_t *e, char **buf, size_t *len)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, proto_mp_sbuffer_write);
+    *buf = NULL;
+    *len = 0;
+    msgpack_pack_map(&pk, 9);
+    s_key(&pk, "v");
+    msgpack_pack_int(&pk, e->v);
+    s_kstr(&pk, "t", proto_mtype_name(e->type), 8);
+    s_key(&pk, "id");
+    msgpack_pack_uint64(&pk, e->id);
+    s_kstr(&pk, "src", e->src, sizeof e->src);
+    s_kstr(&pk, "dst", e->dst, sizeof e->dst);
+    s_kstr(&pk, "op", e->op, sizeof e->op);
+    s_key(&pk, "ts");
+    msgpack_pack_int64(&pk, e->ts_us);
+    s_key(&pk, "code");
+    msgpack_pack_int(&pk, e->code);
+    s_key(&pk, "body");
+    int rc = proto_mp_pack_into(&pk, e->body, 1);
+    if (rc == 0 && sb.size > PROTO_MAX_MSG)
+        rc = PROTO_ETOOLARGE;
+    if (rc != 0) {
+        msgpack_sbuffer_destroy(&sb);
+        return rc == PROTO_EINVALID ? PROTO_ETOOLARGE : rc;
+    }
+    *buf = sb.data;
+    *len = sb.size;
+    return 0;
+}
+
+static int s_bad(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return PROTO_EBADREQUEST;
+}
+
+/* Copies the string at key k (required) into dst of size cap. */
+static int s_get_str(const json_t *m, const char *k, char *dst, size_t cap, char *err,
+                     size_t errlen)
+{
+    json_t *v = json_object_get(m, k);
+    if (!v)
+        return s_bad(err, errlen, "envelope: missing key \"%s\"", k);
+    if (!json_is_string(v))
+        return s_bad(err, errlen, "envelope: \"%s\" is not a string", k);
+    size_t n = json_string_length(v);
+    if (n >= cap)
+        return s_bad(err, errlen, "envelope: \"%s\" longer than %zu bytes", k, cap - 1);
+    if (memchr(json_string_value(v), 0, n))
+        return s_bad(err, errlen, "envelope: \"%s\" contains NUL", k);
+    memcpy(dst, json_string_value(v), n + 1);
+    return 0;
+}
+
+/* The integer at key k; required unless def is non-NULL. */
+static int s_get_int(const json_t *m, const char *k, const int64_t *def, int64_t *out, char *err,
+                     size_t errlen)
+{
+    json_t *v = json_object_get(m, k);
+    if (!v && def) {
+        *out = *def;
+        return 0;
+    }
+    if (!v)
+        return s_bad(err, errlen, "envelope: missing key \"%s\"", k);
+    if (!json_is_integer(v))
+        return s_bad(err, errlen, "envelope: \"%s\" is not an integer", k);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static int s_fields(const json_t *m, proto_env_t *e, char *err, size_t errlen)
+{
+    int64_t v, id, code;
+    const int64_t zero = 0;
+    char t[16];
+    int rc;
+    if ((rc = s_get_int(m, "v", NULL, &v, err, errlen)) != 0)
+        return rc;
+    if (v != PROTO_VERSION)
+        return s_bad(err, errlen, "envelope: unsupported version %lld", (long long)v);
+    if ((rc = s_get_str(m, "t", t, sizeof t, err, errlen)) != 0)
+        return rc;
+    if (!(e->type = proto_mtype_parse(t)))
+        return s_bad(err, errlen, "envelope: unknown type \"%s\"", t);
+    if ((rc = s_get_int(m, "id", NULL, &id, err, errlen)) != 0 ||
+        (rc = s_get_str(m, "src", e->src, sizeof e->src, err, errlen)) != 0 ||
+        (rc = s_get_str(m, "dst", e->dst, sizeof e->dst, err, errlen)) != 0 ||
+        (rc = s_get_str(m, "op", e->op, sizeof e->op, err, errlen)) != 0 ||
+        (rc = s_get_int(m, "ts", NULL, &e->ts_us, err, errlen)) != 0 ||
+        (rc = s_get_int(m, "code", &zero, &code, err, errlen)) != 0)
+        return rc;
+    if (id < 0)
+        return s_bad(err, errlen, "envelope: negative id");
+    if (code < 0 || code > 999)
+        return s_bad(err, errlen, "envelope: code %lld out of range", (long long)code);
+    e->v = (int)v;
+    e->id = (uint64_t)id;
+    e->code = (int)code;
+    return 0;
+}
+
+int proto_env_unpack(const void *buf, size_t len, proto_env_t *e, char *err, size_t errlen)
+{
+    json_t *m = NULL;
+    memset(e, 0, sizeof *e);
+    int rc = proto_mp_unpack_depth(buf, len, PROTO_MAX_DEPTH + 1, &m, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (!json_is_object(m)) {
+        json_decref(m);
+        return s_bad(err, errlen, "envelope: not a map");
+    }
+    rc = s_fields(m, e, err, errlen);
+    if (rc == 0) {
+        json_t *body = json_object_get(m, "body");
+        e->body = body && !json_is_null(body) ? json_incref(body) : NULL;
+    } else {
+        memset(e, 0, sizeof *e);
+    }
+    json_decref(m);
+    return rc;
+}
+
+void proto_env_clear(proto_env_t *e)
+{
+    if (!e)
+        return;
+    json_decref(e->body);
+    e->body = NULL;
+}

@@ -1,0 +1,1378 @@
+/*
+ * store/store.c — zkube's state log on LMDB: current objects, the revision
+ * log and metadata in one environment (see store.h and docs/architecture.md
+ * "Store layout"). The apiserver is its only writer; it group-commits many
+ * requests through one write transaction and one fsync.
+ *
+ * Values are msgpack (protocol/codec). A log value is the map
+ * {type, key, object}; the object's bytes inside it are also what the
+ * `objects` database holds, so an object is encoded once per write.
+ *
+ * A write transaction keeps a journal of the raw LMDB writes it made. When
+ * the map fills up, LMDB poisons the transaction; the store then aborts it,
+ * doubles the map, and replays the journal into a fresh transaction, so the
+ * caller never sees MDB_MAP_FULL. Resizing remaps the file, so it waits for
+ * readers: every read transaction holds `maplock` shared, a resize holds it
+ * exclusively.
+ */
+#include "store/store.h"
+
+#include "protocol/codec.h"
+#include "protocol/obj.h"
+#include "protocol/status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <msgpack.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_DEFAULT_MAP ((size_t)4 << 30)
+#define S_MAX_MAP ((size_t)1 << 40) /* 1 TiB: growth stops here (-ENOSPC) */
+#define S_DEFAULT_KEEP 100000
+#define S_MAX_LOG_READ 100000 /* events returned by one store_log_read */
+#define S_COMPACT_CHUNK 20000 /* log deletions per compaction txn */
+#define S_META_NAME_MAX 255
+#define S_META_VALUE_MAX 4096
+#define S_GROW_TRIES 16
+
+/* One raw write of a transaction, replayed after a map resize. Offsets
+ * point into the transaction's arena. */
+typedef struct s_jent {
+    MDB_dbi dbi;
+    bool del;
+    unsigned flags;
+    size_t koff, klen, voff, vlen;
+} s_jent_t;
+
+struct store_wtxn {
+    store_t *s;
+    MDB_txn *txn;
+    uint64_t base_rev; /* committed revision when the txn began */
+    uint64_t rev;      /* last revision taken inside the txn */
+    json_t *events;
+    bool dirty; /* wrote something besides revisions (meta, compaction) */
+    int broken; /* first unrecoverable error; the txn can only abort */
+    s_jent_t *jents;
+    size_t njents, capjents;
+    char *arena; /* keys and values of the journal; reused across txns */
+    size_t alen, acap;
+};
+
+struct store {
+    MDB_env *env;
+    int lockfd; /* flock: one store_t per directory, across processes */
+    MDB_dbi objects, log, meta;
+    store_opts_t opts;
+    size_t map_size;
+    _Atomic uint64_t rev;
+    _Atomic uint64_t compacted;
+    pthread_mutex_t wmu;      /* the one writer; error-checking: -EBUSY on re-entry */
+    pthread_rwlock_t maplock; /* read txns shared, map resize exclusive */
+    store_wtxn_t w;           /* the write txn, reused with its buffers */
+};
+
+/* ---- errors, small helpers ---- */
+
+/* -errno or PROTO_E*, as opposed to a raw LMDB code (positive errno or
+ * MDB_* near -30800). */
+static bool s_is_zk_code(int rc)
+{
+    return rc < 0 && rc > -4096;
+}
+
+static int s_err(int rc)
+{
+    if (s_is_zk_code(rc))
+        return rc; /* already a zkube code */
+    switch (rc) {
+    case 0:
+        return 0;
+    case MDB_NOTFOUND:
+        return PROTO_ENOTFOUND;
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+        return -ENOSPC;
+    case MDB_READERS_FULL:
+        return -EAGAIN;
+    case MDB_BAD_VALSIZE:
+        return PROTO_EINVALID;
+    default:
+        return rc > 0 ? -rc : PROTO_EINTERNAL;
+    }
+}
+
+static void *s_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (!q) {
+        fprintf(stderr, "%s:%d: out of memory\n", __FILE__, __LINE__);
+        abort();
+    }
+    return q;
+}
+
+static void s_be64(uint64_t v, unsigned char out[8])
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t s_from_be64(const void *p)
+{
+    const unsigned char *b = p;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
+/* Keys are "resource/namespace/name" of Kubernetes names: printable
+ * ASCII, 1..511 bytes (LMDB's key limit). */
+static bool s_key_ok(const store_t *s, const char *key, size_t *len)
+{
+    if (!key)
+        return false;
+    const unsigned char *p = (const unsigned char *)key;
+    for (; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return false;
+    *len = (size_t)(p - (const unsigned char *)key);
+    return *len > 0 && *len <= (size_t)mdb_env_get_maxkeysize(s->env);
+}
+
+static int s_decode(const void *buf, size_t len, json_t **out)
+{
+    /* Bytes in the store were written by the store: a decode failure is
+     * corruption, not bad input. */
+    return proto_mp_unpack(buf, len, out, NULL, 0) ? PROTO_EINTERNAL : 0;
+}
+
+const char *store_evtype_name(store_evtype_t t)
+{
+    switch (t) {
+    case STORE_ADDED:
+        return "ADDED";
+    case STORE_MODIFIED:
+        return "MODIFIED";
+    case STORE_DELETED:
+        return "DELETED";
+    }
+    return "UNKNOWN";
+}
+
+/* ---- read transactions ---- */
+
+static int s_rbegin(store_t *s, MDB_txn **txn)
+{
+    pthread_rwlock_rdlock(&s->maplock);
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    if (rc) {
+        pthread_rwlock_unlock(&s->maplock);
+        return s_err(rc);
+    }
+    return 0;
+}
+
+static void s_rend(store_t *s, MDB_txn *txn)
+{
+    mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&s->maplock);
+}
+
+/* Metadata value as a decimal number; 0 when absent. */
+static int s_meta_u64(store_t *s, MDB_txn *txn, const char *name, uint64_t *out)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    *out = 0;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return s_err(rc);
+    char buf[24];
+    if (v.mv_size == 0 || v.mv_size >= sizeof buf)
+        return PROTO_EINTERNAL;
+    memcpy(buf, v.mv_data, v.mv_size);
+    buf[v.mv_size] = 0;
+    char *end;
+    errno = 0;
+    *out = strtoull(buf, &end, 10);
+    return (*end || errno) ? PROTO_EINTERNAL : 0;
+}
+
+/* ---- opening ---- */
+
+/* Highest and lowest revision in the log (0, 0 when empty). */
+static int s_log_bounds(store_t *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    *lo = *hi = 0;
+    int rc = mdb_cursor_open(txn, s->log, &c);
+    if (rc)
+        return s_err(rc);
+    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    if (rc == 0 && k.mv_size == 8) {
+        *lo = s_from_be64(k.mv_data);
+        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+        if (rc == 0 && k.mv_size == 8)
+            *hi = s_from_be64(k.mv_data);
+    }
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    return rc ? s_err(rc) : (*lo && !*hi) ? PROTO_EINTERNAL : 0;
+}
+
+/* The revision counters must agree with the log: rev is the last logged
+ * revision, and nothing at or below `compacted` is still logged. */
+static int s_verify(store_t *s, MDB_txn *txn, char *err, size_t errlen)
+{
+    uint64_t rev, comp, lo, hi;
+    int rc = s_meta_u64(s, txn, "rev", &rev);
+    if (!rc)
+        rc = s_meta_u64(s, txn, "compacted", &comp);
+    if (!rc)
+        rc = s_log_bounds(s, txn, &lo, &hi);
+    if (rc) {
+        snprintf(err, errlen, "store: cannot read metadata: %s", proto_strerror(rc));
+        return rc;
+    }
+    bool ok = hi ? (hi == rev && lo > comp) : (rev == comp);
+    if (!ok) {
+        snprintf(err, errlen,
+                 "store: inconsistent metadata: rev %" PRIu64 ", compacted %" PRIu64
+                 ", log %" PRIu64 "..%" PRIu64,
+                 rev, comp, lo, hi);
+        return PROTO_EINTERNAL;
+    }
+    atomic_store(&s->rev, rev);
+    atomic_store(&s->compacted, comp);
+    return 0;
+}
+
+static int s_open_dbs(store_t *s, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "objects", MDB_CREATE, &s->objects);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "log", MDB_CREATE, &s->log);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
+    if (rc) {
+        snprintf(err, errlen, "store: cannot open databases: %s", mdb_strerror(rc));
+        if (txn)
+            mdb_txn_abort(txn);
+        return s_err(rc);
+    }
+    rc = s_verify(s, txn, err, errlen);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc)
+        snprintf(err, errlen, "store: cannot commit: %s", mdb_strerror(rc));
+    return s_err(rc);
+}
+
+/*
+ * Revisions are only gapless with one writer, so a second apiserver on the
+ * same directory (say, a restarted one while the old one hangs) is refused.
+ * The kernel drops the lock when its holder dies, kill -9 included.
+ */
+static int s_lock_dir(store_t *s, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/store.lock", dir) >= (int)sizeof path) {
+        snprintf(err, errlen, "store: directory name too long");
+        return -ENAMETOOLONG;
+    }
+    s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lockfd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "store: %s: %s", path, strerror(e));
+        return -e;
+    }
+    if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "store: %s is in use by another store (%s)", dir, strerror(e));
+        return e == EWOULDBLOCK ? -EBUSY : -e;
+    }
+    return 0;
+}
+
+/* mkdir -p: the data directory's parents may not exist yet. */
+static int s_mkdirs(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n >= sizeof path)
+        return -ENAMETOOLONG;
+    memcpy(path, dir, n + 1);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    return mkdir(path, 0700) != 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int s_open_env(store_t *s, const char *dir, char *err, size_t errlen)
+{
+    int mrc = s_mkdirs(dir);
+    if (mrc) {
+        snprintf(err, errlen, "store: mkdir %s: %s", dir, strerror(-mrc));
+        return mrc;
+    }
+    int lrc = s_lock_dir(s, dir, err, errlen);
+    if (lrc)
+        return lrc;
+    unsigned flags = MDB_NOTLS;
+    if (s->opts.no_sync)
+        flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+    int rc = mdb_env_create(&s->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(s->env, 4);
+    if (!rc)
+        rc = mdb_env_set_mapsize(s->env, s->opts.map_size);
+    if (!rc)
+        rc = mdb_env_open(s->env, dir, flags, 0600);
+    if (rc) {
+        snprintf(err, errlen, "store: cannot open %s: %s", dir, mdb_strerror(rc));
+        return s_err(rc);
+    }
+    int dead = 0;
+    mdb_reader_check(s->env, &dead); /* reader slots of killed processes */
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    s->map_size = info.me_mapsize;
+    return 0;
+}
+
+int store_open(store_t **out, const char *dir, const store_opts_t *opts, char *err, size_t errlen)
+{
+    char scratch[8];
+    if (!err || !errlen) {
+        err = scratch;
+        errlen = sizeof scratch;
+    }
+    *out = NULL;
+    if (!dir || !*dir) {
+        snprintf(err, errlen, "store: no directory");
+        return PROTO_EINVALID;
+    }
+    store_t *s = s_xrealloc(NULL, sizeof *s);
+    memset(s, 0, sizeof *s);
+    s->lockfd = -1;
+    if (opts)
+        s->opts = *opts;
+    if (!s->opts.map_size)
+        s->opts.map_size = S_DEFAULT_MAP;
+    if (!s->opts.keep_revs)
+        s->opts.keep_revs = S_DEFAULT_KEEP;
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_init(&s->wmu, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->maplock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    int rc = s_open_env(s, dir, err, errlen);
+    if (!rc)
+        rc = s_open_dbs(s, err, errlen);
+    if (rc) {
+        store_destroy(&s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_destroy(store_t **sp)
+{
+    if (!sp || !*sp)
+        return;
+    store_t *s = *sp;
+    if (s->w.txn)
+        mdb_txn_abort(s->w.txn);
+    json_decref(s->w.events);
+    free(s->w.jents);
+    free(s->w.arena);
+    if (s->env)
+        mdb_env_close(s->env);
+    if (s->lockfd >= 0)
+        close(s->lockfd);
+    pthread_rwlock_destroy(&s->maplock);
+    pthread_mutex_destroy(&s->wmu);
+    free(s);
+    *sp = NULL;
+}
+
+uint64_t store_rev(store_t *s)
+{
+    return atomic_load(&s->rev);
+}
+
+uint64_t store_oldest_rev(store_t *s)
+{
+    return atomic_load(&s->compacted) + 1;
+}
+
+/* ---- reads ---- */
+
+int store_get(store_t *s, const char *key, json_t **out)
+{
+    size_t klen;
+    *out = NULL;
+    if (!s_key_ok(s, key, &klen))
+        return PROTO_EINVALID;
+    MDB_txn *txn;
+    int rc = s_rbegin(s, &txn);
+    if (rc)
+        return rc;
+    MDB_val k = {klen, (void *)key}, v;
+    rc = mdb_get(txn, s->objects, &k, &v);
+    rc = rc ? s_err(rc) : s_decode(v.mv_data, v.mv_size, out);
+    s_rend(s, txn);
+    return rc;
+}
+
+static bool s_has_prefix(const MDB_val *k, const char *prefix, size_t plen)
+{
+    return k->mv_size >= plen && memcmp(k->mv_data, prefix, plen) == 0;
+}
+
+/* Positions c at the first key >= seek (or the first key if seek is ""). */
+static int s_seek(MDB_cursor *c, const char *seek, size_t slen, MDB_val *k, MDB_val *v)
+{
+    if (!slen)
+        return mdb_cursor_get(c, k, v, MDB_FIRST);
+    k->mv_size = slen;
+    k->mv_data = (void *)seek;
+    return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+}
+
+typedef struct s_list_q {
+    const char *prefix;
+    size_t plen, limit;
+    bool (*keep)(const json_t *obj, void *arg);
+    void *arg;
+} s_list_q_t;
+
+static int s_list_scan(MDB_cursor *c, const s_list_q_t *q, const char *seek, json_t *items,
+                       char **next_key)
+{
+    MDB_val k, v;
+    size_t n = 0;
+    int rc = s_seek(c, seek, strlen(seek), &k, &v);
+    for (; rc == 0 && s_has_prefix(&k, q->prefix, q->plen);
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (q->limit && n == q->limit) {
+            if (next_key)
+                *next_key = strndup(k.mv_data, k.mv_size);
+            return 0;
+        }
+        json_t *obj;
+        int drc = s_decode(v.mv_data, v.mv_size, &obj);
+        if (drc)
+            return drc;
+        if (!q->keep || q->keep(obj, q->arg)) {
+            json_array_append_new(items, obj);
+            n++;
+        } else {
+            json_decref(obj);
+        }
+    }
+    return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+}
+
+int store_list(store_t *s, const char *prefix, const char *start_key, size_t limit,
+               bool (*keep)(const json_t *obj, void *arg), void *arg, json_t **items, uint64_t *rev,
+               char **next_key)
+{
+    *items = NULL;
+    if (next_key)
+        *next_key = NULL;
+    if (!prefix)
+        prefix = "";
+    s_list_q_t q = {prefix, strlen(prefix), limit, keep, arg};
+    const char *seek = start_key && strcmp(start_key, prefix) > 0 ? start_key : prefix;
+    size_t slen = strlen(seek);
+    if (slen > (size_t)mdb_env_get_maxkeysize(s->env))
+        return PROTO_EINVALID;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    int rc = s_rbegin(s, &txn);
+    if (rc)
+        return rc;
+    uint64_t r = 0;
+    rc = s_meta_u64(s, txn, "rev", &r);
+    json_t *arr = json_array();
+    if (!rc)
+        rc = s_err(mdb_cursor_open(txn, s->objects, &c));
+    if (!rc) {
+        rc = s_list_scan(c, &q, seek, arr, next_key);
+        mdb_cursor_close(c);
+    }
+    s_rend(s, txn);
+    if (rc) {
+        json_decref(arr);
+        if (next_key) {
+            free(*next_key);
+            *next_key = NULL;
+        }
+        return rc;
+    }
+    *items = arr;
+    if (rev)
+        *rev = r;
+    return 0;
+}
+
+/* ---- log values: msgpack {type, key, object} ---- */
+
+/* Reads one msgpack str at *p; advances *p. */
+static bool s_mp_str(const unsigned char **p, const unsigned char *end, const char **str, size_t *n)
+{
+    const unsigned char *q = *p;
+    if (q >= end)
+        return false;
+    size_t len, hdr;
+    if ((*q & 0xe0) == 0xa0)
+        len = *q & 0x1f, hdr = 1;
+    else if (*q == 0xd9 && end - q >= 2)
+        len = q[1], hdr = 2;
+    else if (*q == 0xda && end - q >= 3)
+        len = (size_t)q[1] << 8 | q[2], hdr = 3;
+    else if (*q == 0xdb && end - q >= 5)
+        len = (size_t)q[1] << 24 | (size_t)q[2] << 16 | (size_t)q[3] << 8 | q[4], hdr = 5;
+    else
+        return false;
+    if ((size_t)(end - q) - hdr < len)
+        return false;
+    *str = (const char *)q + hdr;
+    *n = len;
+    *p = q + hdr + len;
+    return true;
+}
+
+static bool s_mp_lit(const unsigned char **p, const unsigned char *end, const char *lit)
+{
+    const char *str;
+    size_t n;
+    return s_mp_str(p, end, &str, &n) && n == strlen(lit) && memcmp(str, lit, n) == 0;
+}
+
+/* Reads an n-byte big-endian length at q. */
+static bool s_mp_be(const unsigned char *q, const unsigned char *end, int n, size_t *out)
+{
+    if (end - q < n)
+        return false;
+    size_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | q[i];
+    *out = v;
+    return true;
+}
+
+/* Length fields of the msgpack types protocol/codec writes: *n payload
+ * bytes, *items nested values, *hdr extra header bytes. false for ext. */
+static bool s_mp_sizes(unsigned c, const unsigned char *p, const unsigned char *end, size_t *n,
+                       size_t *items, int *hdr)
+{
+    static const struct {
+        unsigned char code, len_bytes, fixed, per_item; /* per_item: 1 array, 2 map */
+    } tab[] = {
+        {0xcc, 0, 1, 0}, {0xd0, 0, 1, 0}, {0xcd, 0, 2, 0}, {0xd1, 0, 2, 0}, {0xca, 0, 4, 0},
+        {0xce, 0, 4, 0}, {0xd2, 0, 4, 0}, {0xcb, 0, 8, 0}, {0xcf, 0, 8, 0}, {0xd3, 0, 8, 0},
+        {0xc4, 1, 0, 0}, {0xd9, 1, 0, 0}, {0xc5, 2, 0, 0}, {0xda, 2, 0, 0}, {0xc6, 4, 0, 0},
+        {0xdb, 4, 0, 0}, {0xdc, 2, 0, 1}, {0xdd, 4, 0, 1}, {0xde, 2, 0, 2}, {0xdf, 4, 0, 2},
+    };
+    *n = *items = 0;
+    *hdr = 0;
+    if ((c & 0xe0) == 0xa0)
+        return *n = c & 0x1f, true;
+    if ((c & 0xf0) == 0x90)
+        return *items = c & 0x0f, true;
+    if ((c & 0xf0) == 0x80)
+        return *items = 2 * (c & 0x0f), true;
+    for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
+        if (tab[i].code != c)
+            continue;
+        size_t len = tab[i].fixed;
+        if (tab[i].len_bytes && !s_mp_be(p, end, tab[i].len_bytes, &len))
+            return false;
+        *hdr = tab[i].len_bytes;
+        if (tab[i].per_item)
+            *items = len * tab[i].per_item;
+        else
+            *n = len;
+        return true;
+    }
+    return false;
+}
+
+/* Skips one encoded value; NULL if malformed or nested deeper than depth. */
+static const unsigned char *s_mp_skip(const unsigned char *p, const unsigned char *end, int depth)
+{
+    if (p >= end || depth <= 0)
+        return NULL;
+    unsigned c = *p++;
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return p; /* fixint, nil, bool */
+    size_t n, items;
+    int hdr;
+    if (!s_mp_sizes(c, p, end, &n, &items, &hdr))
+        return NULL;
+    p += hdr;
+    if ((size_t)(end - p) < n)
+        return NULL;
+    p += n;
+    for (size_t i = 0; i < items && p; i++)
+        p = s_mp_skip(p, end, depth - 1);
+    return p;
+}
+
+/* Looks up key name in the map at *p: *found, and *p at its value. */
+static bool s_mp_find(const unsigned char **p, const unsigned char *end, const char *name,
+                      bool *found)
+{
+    size_t n, items, nl = strlen(name);
+    int hdr;
+    *found = false;
+    if (*p >= end || !s_mp_sizes(**p, *p + 1, end, &n, &items, &hdr) || n || items % 2)
+        return false;
+    if (**p != 0xde && **p != 0xdf && (**p & 0xf0) != 0x80)
+        return false; /* an array */
+    *p += 1 + hdr;
+    for (size_t i = 0; i < items / 2; i++) {
+        const char *k;
+        size_t kl;
+        if (!s_mp_str(p, end, &k, &kl))
+            return false;
+        if (kl == nl && memcmp(k, name, nl) == 0)
+            return *found = true;
+        if (!(*p = s_mp_skip(*p, end, PROTO_MAX_DEPTH + 1)))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * metadata.resourceVersion of an encoded object, without decoding it (an
+ * update's precondition check would otherwise cost a full decode). false
+ * when the bytes are not shaped as expected: the caller decodes then.
+ */
+static bool s_mp_rv(const void *buf, size_t len, uint64_t *rv)
+{
+    const unsigned char *p = buf, *end = p + len;
+    const char *str;
+    size_t n;
+    bool found;
+    char b[32];
+    *rv = 0;
+    if (!s_mp_find(&p, end, "metadata", &found))
+        return false;
+    if (found && !s_mp_find(&p, end, "resourceVersion", &found))
+        return false;
+    if (!found)
+        return true;
+    if (!s_mp_str(&p, end, &str, &n) || n >= sizeof b)
+        return false;
+    memcpy(b, str, n);
+    b[n] = 0;
+    *rv = strtoull(b, NULL, 10);
+    return true;
+}
+
+/*
+ * Splits a log value as the store writes it (fixmap 3: type, key, object)
+ * without decoding the object, so a prefix filter costs no decode.
+ */
+static bool s_log_split(const MDB_val *v, const char **type, size_t *tlen, const char **key,
+                        size_t *klen, const unsigned char **obj, size_t *olen)
+{
+    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+    if (v->mv_size < 1 || *p++ != 0x83)
+        return false;
+    if (!s_mp_lit(&p, end, "type") || !s_mp_str(&p, end, type, tlen))
+        return false;
+    if (!s_mp_lit(&p, end, "key") || !s_mp_str(&p, end, key, klen))
+        return false;
+    if (!s_mp_lit(&p, end, "object"))
+        return false;
+    *obj = p;
+    *olen = (size_t)(end - p);
+    return true;
+}
+
+/* Decodes one log entry into an event, or sets *ev NULL if its key does
+ * not have the prefix. */
+static int s_log_event(const MDB_val *k, const MDB_val *v, const char *prefix, size_t plen,
+                       json_t **ev)
+{
+    const char *type, *key;
+    const unsigned char *ob;
+    size_t tlen, klen, olen;
+    *ev = NULL;
+    if (k->mv_size != 8 || !s_log_split(v, &type, &tlen, &key, &klen, &ob, &olen))
+        return PROTO_EINTERNAL;
+    if (klen < plen || memcmp(key, prefix, plen) != 0)
+        return 0;
+    json_t *obj;
+    int rc = s_decode(ob, olen, &obj);
+    if (rc)
+        return rc;
+    *ev = json_pack("{s:s%,s:s%,s:I,s:o}", "type", type, tlen, "key", key, klen, "rev",
+                    (json_int_t)s_from_be64(k->mv_data), "object", obj);
+    return *ev ? 0 : PROTO_EINTERNAL;
+}
+
+static int s_log_scan(store_t *s, MDB_txn *txn, uint64_t after, size_t max, const char *prefix,
+                      json_t *out)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->log, &c);
+    if (rc)
+        return s_err(rc);
+    unsigned char kb[8];
+    s_be64(after + 1, kb);
+    MDB_val k = {8, kb}, v;
+    size_t plen = strlen(prefix);
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && json_array_size(out) < max;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        json_t *ev;
+        int erc = s_log_event(&k, &v, prefix, plen, &ev);
+        if (erc) {
+            mdb_cursor_close(c);
+            return erc;
+        }
+        if (ev)
+            json_array_append_new(out, ev);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : s_err(rc);
+}
+
+int store_log_read(store_t *s, uint64_t after, size_t max, const char *prefix, json_t **events)
+{
+    *events = NULL;
+    if (!max)
+        max = 1000;
+    if (max > S_MAX_LOG_READ)
+        max = S_MAX_LOG_READ;
+    MDB_txn *txn;
+    int rc = s_rbegin(s, &txn);
+    if (rc)
+        return rc;
+    uint64_t comp;
+    rc = s_meta_u64(s, txn, "compacted", &comp);
+    if (!rc && after < comp)
+        rc = PROTO_EEXPIRED;
+    json_t *arr = json_array();
+    if (!rc)
+        rc = s_log_scan(s, txn, after, max, prefix ? prefix : "", arr);
+    s_rend(s, txn);
+    if (rc) {
+        json_decref(arr);
+        return rc;
+    }
+    *events = arr;
+    return 0;
+}
+
+/* ---- write transactions: journal and map growth ---- */
+
+static size_t s_arena_add(store_wtxn_t *t, const void *p, size_t n)
+{
+    if (t->acap - t->alen < n) {
+        size_t cap = t->acap ? t->acap : 64 * 1024;
+        while (cap - t->alen < n)
+            cap *= 2;
+        t->arena = s_xrealloc(t->arena, cap);
+        t->acap = cap;
+    }
+    size_t off = t->alen;
+    memcpy(t->arena + off, p, n);
+    t->alen += n;
+    return off;
+}
+
+/* msgpack-c write callback that appends to the arena. */
+static int s_arena_write(void *data, const char *buf, size_t len)
+{
+    s_arena_add(data, buf, len);
+    return 0;
+}
+
+static int s_apply(store_wtxn_t *t, const s_jent_t *j)
+{
+    MDB_val k = {j->klen, t->arena + j->koff};
+    if (j->del)
+        return mdb_del(t->txn, j->dbi, &k, NULL);
+    MDB_val v = {j->vlen, t->arena + j->voff};
+    return mdb_put(t->txn, j->dbi, &k, &v, j->flags);
+}
+
+/* Applies and journals one raw write whose bytes already sit in the arena. */
+static int s_write(store_wtxn_t *t, const s_jent_t *j)
+{
+    int rc = s_apply(t, j);
+    if (rc)
+        return rc;
+    if (t->njents == t->capjents) {
+        t->capjents = t->capjents ? t->capjents * 2 : 256;
+        t->jents = s_xrealloc(t->jents, t->capjents * sizeof *t->jents);
+    }
+    t->jents[t->njents++] = *j;
+    return 0;
+}
+
+/* After MDB_MAP_FULL: the LMDB txn is dead (or already freed by a failed
+ * commit). Doubles the map and replays the journal into a new txn. */
+static int s_regrow(store_wtxn_t *t)
+{
+    store_t *s = t->s;
+    if (t->txn)
+        mdb_txn_abort(t->txn);
+    t->txn = NULL;
+    for (int tries = 0; tries < S_GROW_TRIES; tries++) {
+        size_t want = s->map_size * 2;
+        pthread_rwlock_unlock(&s->maplock);
+        pthread_rwlock_wrlock(&s->maplock);
+        int rc = want > S_MAX_MAP ? MDB_MAP_FULL : mdb_env_set_mapsize(s->env, want);
+        if (!rc)
+            s->map_size = want;
+        pthread_rwlock_unlock(&s->maplock);
+        pthread_rwlock_rdlock(&s->maplock);
+        if (rc)
+            return -ENOSPC;
+        rc = mdb_txn_begin(s->env, NULL, 0, &t->txn);
+        if (rc)
+            return s_err(rc);
+        for (size_t i = 0; i < t->njents && !rc; i++)
+            rc = s_apply(t, &t->jents[i]);
+        if (rc != MDB_MAP_FULL)
+            return s_err(rc);
+        mdb_txn_abort(t->txn);
+        t->txn = NULL;
+    }
+    return -ENOSPC;
+}
+
+typedef int (*s_op_fn)(store_wtxn_t *t, void *ctx);
+
+/*
+ * Runs one operation; if the map fills up midway, drops its partial
+ * journal, regrows and runs it again on the replayed txn. An op returns 0,
+ * a store error (nothing written), or a raw MDB code after writing.
+ */
+static int s_run(store_wtxn_t *t, s_op_fn fn, void *ctx)
+{
+    if (t->broken)
+        return t->broken;
+    for (;;) {
+        size_t nmark = t->njents, amark = t->alen;
+        size_t emark = json_array_size(t->events);
+        uint64_t rmark = t->rev;
+        int rc = fn(t, ctx);
+        if (rc == 0)
+            return 0;
+        /* A refusal (PROTO_E* or -errno) wrote nothing to LMDB but may have
+         * left bytes in the arena; a raw MDB code (positive errno or
+         * MDB_*) means the LMDB txn is dead. */
+        t->njents = nmark;
+        t->alen = amark;
+        t->rev = rmark;
+        while (json_array_size(t->events) > emark)
+            json_array_remove(t->events, json_array_size(t->events) - 1);
+        if (s_is_zk_code(rc))
+            return rc;
+        if (rc == MDB_MAP_FULL)
+            rc = s_regrow(t);
+        else
+            rc = s_err(rc);
+        if (rc) {
+            t->broken = rc;
+            return rc;
+        }
+    }
+}
+
+int store_wtxn_begin(store_t *s, store_wtxn_t **out)
+{
+    *out = NULL;
+    int rc = pthread_mutex_lock(&s->wmu);
+    if (rc)
+        return rc == EDEADLK ? -EBUSY : -rc;
+    pthread_rwlock_rdlock(&s->maplock);
+    store_wtxn_t *t = &s->w;
+    uint64_t rev = 0;
+    rc = s_err(mdb_txn_begin(s->env, NULL, 0, &t->txn));
+    if (!rc) /* the txn's own view, not a cache: exact even if the cache lagged */
+        rc = s_meta_u64(s, t->txn, "rev", &rev);
+    if (rc) {
+        if (t->txn)
+            mdb_txn_abort(t->txn);
+        t->txn = NULL;
+        pthread_rwlock_unlock(&s->maplock);
+        pthread_mutex_unlock(&s->wmu);
+        return rc;
+    }
+    t->s = s;
+    t->base_rev = t->rev = rev;
+    t->events = json_array();
+    t->dirty = false;
+    t->broken = 0;
+    t->njents = t->alen = 0;
+    *out = t;
+    return 0;
+}
+
+static void s_wtxn_end(store_wtxn_t *t)
+{
+    store_t *s = t->s;
+    if (t->txn)
+        mdb_txn_abort(t->txn);
+    t->txn = NULL;
+    json_decref(t->events);
+    t->events = NULL;
+    t->njents = t->alen = 0;
+    if (t->acap > (64u << 20)) { /* don't keep a huge batch's arena forever */
+        free(t->arena);
+        t->arena = NULL;
+        t->acap = 0;
+    }
+    pthread_rwlock_unlock(&s->maplock);
+    pthread_mutex_unlock(&s->wmu);
+}
+
+void store_wtxn_abort(store_wtxn_t **tp)
+{
+    if (!tp || !*tp)
+        return;
+    s_wtxn_end(*tp);
+    *tp = NULL;
+}
+
+int store_wtxn_get(store_wtxn_t *t, const char *key, json_t **out)
+{
+    size_t klen;
+    *out = NULL;
+    if (t->broken)
+        return t->broken;
+    if (!s_key_ok(t->s, key, &klen))
+        return PROTO_EINVALID;
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(t->txn, t->s->objects, &k, &v);
+    return rc ? s_err(rc) : s_decode(v.mv_data, v.mv_size, out);
+}
+
+const json_t *store_wtxn_events(store_wtxn_t *t)
+{
+    return t->events;
+}
+
+/* Writes meta name=value (bytes go through the arena for replay). */
+static int s_meta_write(store_wtxn_t *t, const char *name, const char *value)
+{
+    s_jent_t j = {.dbi = t->s->meta, .klen = strlen(name), .vlen = strlen(value)};
+    j.koff = s_arena_add(t, name, j.klen);
+    j.voff = s_arena_add(t, value, j.vlen);
+    return s_write(t, &j);
+}
+
+typedef struct s_meta_op {
+    const char *name, *value;
+} s_meta_op_t;
+
+static int s_meta_fn(store_wtxn_t *t, void *ctx)
+{
+    s_meta_op_t *m = ctx;
+    return s_meta_write(t, m->name, m->value);
+}
+
+static int s_rev_fn(store_wtxn_t *t, void *ctx)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRIu64, t->rev);
+    return s_meta_write(t, "rev", buf);
+}
+
+int store_wtxn_commit(store_wtxn_t **tp)
+{
+    if (!tp || !*tp)
+        return -EINVAL;
+    store_wtxn_t *t = *tp;
+    store_t *s = t->s;
+    *tp = NULL;
+    int rc = t->broken;
+    if (!rc && t->rev == t->base_rev && !t->dirty) {
+        s_wtxn_end(t); /* nothing written: no fsync */
+        return 0;
+    }
+    if (!rc && t->rev != t->base_rev)
+        rc = s_run(t, s_rev_fn, NULL);
+    while (!rc) {
+        rc = mdb_txn_commit(t->txn);
+        t->txn = NULL; /* freed by commit, success or not */
+        if (rc != MDB_MAP_FULL)
+            break;
+        rc = s_regrow(t);
+    }
+    rc = s_err(rc);
+    if (!rc)
+        atomic_store(&s->rev, t->rev);
+    s_wtxn_end(t);
+    return rc;
+}
+
+/* ---- put and delete ---- */
+
+static void s_pack_cstr(msgpack_packer *pk, const char *str, size_t n)
+{
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, str, n);
+}
+
+/*
+ * Packs the log value {type, key, object} into the arena. *voff is where the
+ * value starts; the object's own bytes (what `objects` stores) are at
+ * *ooff, *olen.
+ */
+static int s_pack_log(store_wtxn_t *t, store_evtype_t type, const char *key, size_t klen,
+                      const json_t *obj, size_t *voff, size_t *ooff, size_t *olen)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, t, s_arena_write);
+    const char *tn = store_evtype_name(type);
+    *voff = t->alen;
+    msgpack_pack_map(&pk, 3);
+    s_pack_cstr(&pk, "type", 4);
+    s_pack_cstr(&pk, tn, strlen(tn));
+    s_pack_cstr(&pk, "key", 3);
+    s_pack_cstr(&pk, key, klen);
+    s_pack_cstr(&pk, "object", 6);
+    *ooff = t->alen;
+    int rc = proto_mp_pack_into(&pk, obj, 1);
+    if (rc)
+        return rc;
+    *olen = t->alen - *ooff;
+    return *olen > PROTO_MAX_MSG ? PROTO_ETOOLARGE : 0;
+}
+
+/* Appends the log entry of revision rev (value already in the arena). */
+static int s_write_log(store_wtxn_t *t, uint64_t rev, size_t voff, size_t vlen)
+{
+    unsigned char kb[8];
+    s_be64(rev, kb);
+    s_jent_t j = {.dbi = t->s->log, .flags = MDB_APPEND, .voff = voff, .vlen = vlen, .klen = 8};
+    j.koff = s_arena_add(t, kb, 8);
+    return s_write(t, &j);
+}
+
+/* Appends an event (obj stolen). Keys are checked ASCII (s_key_ok), so
+ * only memory can fail here. */
+static void s_add_event(store_wtxn_t *t, store_evtype_t type, const char *key, uint64_t rev,
+                        json_t *obj)
+{
+    json_t *ev = json_pack("{s:s,s:s,s:I,s:o}", "type", store_evtype_name(type), "key", key, "rev",
+                           (json_int_t)rev, "object", obj);
+    if (!ev) {
+        fprintf(stderr, "%s:%d: out of memory\n", __FILE__, __LINE__);
+        abort();
+    }
+    json_array_append_new(t->events, ev);
+}
+
+/* Reads the current object at key (NULL when absent) and checks the
+ * preconditions. */
+static int s_precheck(store_wtxn_t *t, const char *key, size_t klen, uint64_t expect_rev,
+                      bool need_obj, bool *exists, json_t **cur)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    *cur = NULL;
+    int rc = mdb_get(t->txn, t->s->objects, &k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return s_err(rc);
+    *exists = rc == 0;
+    if (!*exists)
+        return expect_rev ? PROTO_ENOTFOUND : 0;
+    if (!expect_rev && !need_obj)
+        return 0;
+    uint64_t rv;
+    if (!need_obj && s_mp_rv(v.mv_data, v.mv_size, &rv))
+        return rv == expect_rev ? 0 : PROTO_ECONFLICT;
+    rc = s_decode(v.mv_data, v.mv_size, cur);
+    if (rc)
+        return rc;
+    if (expect_rev && proto_obj_rv(*cur) != expect_rev) {
+        json_decref(*cur);
+        *cur = NULL;
+        return PROTO_ECONFLICT;
+    }
+    return 0;
+}
+
+/* Sets metadata.resourceVersion; *old gets the previous value to restore. */
+static int s_set_rv(json_t *obj, uint64_t rev, json_t **old)
+{
+    json_t *md = json_object_get(obj, "metadata");
+    *old = NULL;
+    if (md && !json_is_object(md))
+        return PROTO_EINVALID;
+    if (md)
+        *old = json_incref(json_object_get(md, "resourceVersion"));
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRIu64, rev);
+    return proto_obj_set_str(obj, "metadata.resourceVersion", buf) ? PROTO_EINVALID : 0;
+}
+
+static void s_restore_rv(json_t *obj, json_t *old)
+{
+    if (old)
+        proto_obj_set(obj, "metadata.resourceVersion", old);
+    else
+        proto_obj_del(obj, "metadata.resourceVersion");
+}
+
+typedef struct s_put_op {
+    const char *key;
+    size_t klen;
+    json_t *obj;
+    uint64_t expect_rev;
+    bool must_create;
+} s_put_op_t;
+
+/* Writes obj at revision rev into both databases and the events. */
+static int s_put_write(store_wtxn_t *t, const s_put_op_t *p, store_evtype_t type, uint64_t rev)
+{
+    size_t voff, ooff, olen;
+    int rc = s_pack_log(t, type, p->key, p->klen, p->obj, &voff, &ooff, &olen);
+    if (rc)
+        return rc;
+    /* Event and revision first: from here on only LMDB can fail, and s_run
+     * rolls both back then. The event shares the caller's tree (see
+     * store_wtxn_put in store.h): a deep copy costs more than the put. */
+    s_add_event(t, type, p->key, rev, json_incref(p->obj));
+    t->rev = rev;
+    s_jent_t j = {.dbi = t->s->objects, .voff = ooff, .vlen = olen, .klen = p->klen};
+    j.koff = s_arena_add(t, p->key, p->klen);
+    rc = s_write(t, &j);
+    return rc ? rc : s_write_log(t, rev, voff, ooff + olen - voff);
+}
+
+static int s_put_fn(store_wtxn_t *t, void *ctx)
+{
+    s_put_op_t *p = ctx;
+    bool exists;
+    json_t *cur, *old;
+    int rc = s_precheck(t, p->key, p->klen, p->expect_rev, false, &exists, &cur);
+    json_decref(cur);
+    if (rc)
+        return rc;
+    if (exists && p->must_create)
+        return PROTO_EEXISTS;
+    uint64_t rev = t->rev + 1;
+    rc = s_set_rv(p->obj, rev, &old);
+    if (!rc)
+        rc = s_put_write(t, p, exists ? STORE_MODIFIED : STORE_ADDED, rev);
+    if (s_is_zk_code(rc)) /* refused: the caller's tree as it was */
+        s_restore_rv(p->obj, json_incref(old));
+    json_decref(old);
+    return rc;
+}
+
+int store_wtxn_put(store_wtxn_t *t, const char *key, json_t *obj, uint64_t expect_rev,
+                   bool must_create, uint64_t *rev_out)
+{
+    s_put_op_t p = {key, 0, obj, expect_rev, must_create};
+    if (!t || !json_is_object(obj) || !s_key_ok(t->s, key, &p.klen))
+        return PROTO_EINVALID;
+    int rc = s_run(t, s_put_fn, &p);
+    if (!rc && rev_out)
+        *rev_out = t->rev;
+    return rc;
+}
+
+typedef struct s_del_op {
+    const char *key;
+    size_t klen;
+    uint64_t expect_rev;
+    json_t *last;
+} s_del_op_t;
+
+static int s_del_fn(store_wtxn_t *t, void *ctx)
+{
+    s_del_op_t *d = ctx;
+    bool exists;
+    json_decref(d->last); /* from an attempt before a map resize */
+    d->last = NULL;
+    int rc = s_precheck(t, d->key, d->klen, d->expect_rev, true, &exists, &d->last);
+    if (rc)
+        return rc;
+    if (!exists)
+        return PROTO_ENOTFOUND;
+    uint64_t rev = t->rev + 1;
+    json_t *old;
+    size_t voff, ooff, olen;
+    rc = s_set_rv(d->last, rev, &old);
+    json_decref(old);
+    if (!rc)
+        rc = s_pack_log(t, STORE_DELETED, d->key, d->klen, d->last, &voff, &ooff, &olen);
+    if (rc)
+        return rc;
+    s_add_event(t, STORE_DELETED, d->key, rev, json_incref(d->last));
+    t->rev = rev;
+    s_jent_t j = {.dbi = t->s->objects, .del = true, .klen = d->klen};
+    j.koff = s_arena_add(t, d->key, d->klen);
+    rc = s_write(t, &j);
+    return rc ? rc : s_write_log(t, rev, voff, ooff + olen - voff);
+}
+
+int store_wtxn_del(store_wtxn_t *t, const char *key, uint64_t expect_rev, json_t **last,
+                   uint64_t *rev_out)
+{
+    s_del_op_t d = {key, 0, expect_rev, NULL};
+    if (last)
+        *last = NULL;
+    if (!t || !s_key_ok(t->s, key, &d.klen))
+        return PROTO_EINVALID;
+    int rc = s_run(t, s_del_fn, &d);
+    if (!rc && rev_out)
+        *rev_out = t->rev;
+    if (!rc && last) /* a copy: the event keeps the original */
+        *last = json_deep_copy(d.last);
+    json_decref(d.last);
+    return rc;
+}
+
+/* ---- compaction ---- */
+
+typedef struct s_compact_op {
+    uint64_t from, upto;
+} s_compact_op_t;
+
+/* Revisions are gapless, so the log entries to drop are exactly
+ * from..upto. */
+static int s_compact_fn(store_wtxn_t *t, void *ctx)
+{
+    s_compact_op_t *c = ctx;
+    unsigned char kb[8];
+    for (uint64_t r = c->from; r <= c->upto; r++) {
+        s_be64(r, kb);
+        s_jent_t j = {.dbi = t->s->log, .del = true, .klen = 8};
+        j.koff = s_arena_add(t, kb, 8);
+        int rc = s_write(t, &j);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRIu64, c->upto);
+    return s_meta_write(t, "compacted", buf);
+}
+
+/* One compaction transaction of at most S_COMPACT_CHUNK deletions; *done
+ * when nothing is left to drop. */
+static int s_compact_step(store_t *s, uint64_t keep, bool *done)
+{
+    store_wtxn_t *t;
+    int rc = store_wtxn_begin(s, &t);
+    if (rc)
+        return rc;
+    uint64_t rev = t->base_rev, comp = atomic_load(&s->compacted);
+    uint64_t target = rev > keep ? rev - keep : 0;
+    *done = target <= comp;
+    if (*done) {
+        store_wtxn_abort(&t);
+        return 0;
+    }
+    s_compact_op_t c = {comp + 1, target};
+    if (c.upto - comp > S_COMPACT_CHUNK)
+        c.upto = comp + S_COMPACT_CHUNK;
+    rc = s_run(t, s_compact_fn, &c);
+    t->dirty = true;
+    if (rc) {
+        store_wtxn_abort(&t);
+        return rc;
+    }
+    rc = store_wtxn_commit(&t);
+    if (!rc)
+        atomic_store(&s->compacted, c.upto);
+    return rc;
+}
+
+int store_compact(store_t *s, uint64_t keep)
+{
+    if (!keep)
+        keep = s->opts.keep_revs;
+    bool done = false;
+    int rc = 0;
+    while (!rc && !done)
+        rc = s_compact_step(s, keep, &done);
+    return rc;
+}
+
+/* ---- metadata ---- */
+
+static bool s_meta_reserved(const char *name)
+{
+    return !strcmp(name, "rev") || !strcmp(name, "compacted");
+}
+
+int store_meta_set(store_t *s, const char *name, const char *value)
+{
+    if (!name || !*name || !value || strlen(name) > S_META_NAME_MAX ||
+        strlen(value) > S_META_VALUE_MAX || s_meta_reserved(name))
+        return PROTO_EINVALID;
+    store_wtxn_t *t;
+    int rc = store_wtxn_begin(s, &t);
+    if (rc)
+        return rc;
+    s_meta_op_t m = {name, value};
+    rc = s_run(t, s_meta_fn, &m);
+    t->dirty = true;
+    if (rc) {
+        store_wtxn_abort(&t);
+        return rc;
+    }
+    return store_wtxn_commit(&t);
+}
+
+int store_meta_get(store_t *s, const char *name, char *buf, size_t n)
+{
+    if (!name || !*name || strlen(name) > S_META_NAME_MAX || !buf || !n)
+        return PROTO_EINVALID;
+    MDB_txn *txn;
+    int rc = s_rbegin(s, &txn);
+    if (rc)
+        return rc;
+    MDB_val k = {strlen(name), (void *)name}, v;
+    rc = s_err(mdb_get(txn, s->meta, &k, &v));
+    if (!rc && v.mv_size >= n)
+        rc = -ERANGE;
+    if (!rc) {
+        memcpy(buf, v.mv_data, v.mv_size);
+        buf[v.mv_size] = 0;
+    }
+    s_rend(s, txn);
+    return rc;
+}

@@ -1,0 +1,193 @@
+/*
+ * tests/unit/test_codec — msgpack <-> jansson: round trips of every type,
+ * exact encodings, and refusal of malformed or oversized input.
+ */
+/* test.h redefines _GNU_SOURCE and uses typeof, which -std=c17 lacks. */
+#undef _GNU_SOURCE
+#define typeof __typeof__
+#include "tests/unit/test.h"
+
+#include "protocol/codec.h"
+#include "protocol/status.h"
+
+#include <stdint.h>
+
+static json_t *s_rt(const json_t *v)
+{
+    char *buf;
+    size_t len;
+    json_t *out = NULL;
+    char err[128];
+    REQUIRE(proto_mp_pack(v, &buf, &len) == 0);
+    int rc = proto_mp_unpack(buf, len, &out, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "  unpack: %s\n", err);
+    free(buf);
+    return out;
+}
+
+static int s_unpack(const char *bytes, size_t n, char *err, size_t errlen)
+{
+    json_t *out = NULL;
+    int rc = proto_mp_unpack(bytes, n, &out, err, errlen);
+    json_decref(out);
+    return rc;
+}
+
+TEST(roundtrip_all_types)
+{
+    json_t *v = json_pack("{s:i, s:I, s:I, s:f, s:s, s:b, s:b, s:n, s:[i, [], {}], s:s%}", "a", 1,
+                          "big", (json_int_t)INT64_MAX, "neg", (json_int_t)INT64_MIN, "f", 1.5, "s",
+                          "héllo ✓", "t", 1, "f2", 0, "z", "arr", -33, "nul", "a\0b", (size_t)3);
+    REQUIRE(v);
+    json_t *w = s_rt(v);
+    REQUIRE(w);
+    CHECK(json_equal(v, w));
+    CHECK_EQ_INT(json_string_length(json_object_get(w, "nul")), 3);
+    CHECK(json_is_real(json_object_get(w, "f")));
+    json_decref(v);
+    json_decref(w);
+}
+
+TEST(roundtrip_integer_boundaries)
+{
+    json_int_t vals[] = {0,  127, 128, 255,  256,  65535,  65536,  4294967295LL, 4294967296LL,
+                         -1, -32, -33, -128, -129, -32768, -32769, INT64_MIN,    INT64_MAX};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        json_t *v = json_integer(vals[i]);
+        json_t *w = s_rt(v);
+        REQUIRE(w);
+        CHECK(json_is_integer(w));
+        CHECK_EQ_INT(json_integer_value(w), vals[i]);
+        json_decref(v);
+        json_decref(w);
+    }
+}
+
+TEST(exact_encoding)
+{
+    json_t *v = json_pack("{s:i}", "a", 1);
+    char *buf;
+    size_t len;
+    REQUIRE(proto_mp_pack(v, &buf, &len) == 0);
+    CHECK_EQ_INT(len, 4);
+    CHECK(memcmp(buf,
+                 "\x81\xa1"
+                 "a\x01",
+                 4) == 0);
+    free(buf);
+    json_decref(v);
+}
+
+TEST(decodes_foreign_encodings)
+{
+    char err[128];
+    json_t *out = NULL;
+    /* float32 1.5, uint64 7, int8 -5, bin8 "hi", str16 "x", array16 [nil], map16 {} */
+    const char b[] = "\x97\xca\x3f\xc0\x00\x00\xcf\0\0\0\0\0\0\0\x07\xd0\xfb\xc4\x02hi"
+                     "\xda\x00\x01x\xdc\x00\x01\xc0\xde\x00\x00";
+    REQUIRE(proto_mp_unpack(b, sizeof b - 1, &out, err, sizeof err) == 0);
+    CHECK_EQ_INT(json_array_size(out), 7);
+    CHECK(json_real_value(json_array_get(out, 0)) == 1.5);
+    CHECK_EQ_INT(json_integer_value(json_array_get(out, 1)), 7);
+    CHECK_EQ_INT(json_integer_value(json_array_get(out, 2)), -5);
+    CHECK_EQ_STR(json_string_value(json_array_get(out, 3)), "hi");
+    CHECK_EQ_STR(json_string_value(json_array_get(out, 4)), "x");
+    CHECK(json_is_null(json_array_get(json_array_get(out, 5), 0)));
+    CHECK(json_is_object(json_array_get(out, 6)));
+    json_decref(out);
+}
+
+TEST(rejects_malformed)
+{
+    char err[128];
+    struct {
+        const char *b;
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {"", 0, "truncated"},
+        {"\x92\x01", 2, "truncated at byte 1"},
+        {"\x92\x01\x92", 3, "truncated at byte 3"},
+        {"\xa5"
+         "ab",
+         3, "truncated"},
+        {"\xdb\xff\xff\xff\xff", 5, "truncated"},
+        {"\xdd\xff\xff\xff\xff", 5, "over limit"},
+        {"\xdf\x00\x10\x00\x00", 5, "truncated"},
+        {"\x81\x01\x02", 3, "not a string"},
+        {"\x82\xa1"
+         "a\x01\xa1"
+         "a\x02",
+         7, "duplicate"},
+        {"\xc1", 1, "unsupported type 0xc1"},
+        {"\xd4\x01\x02", 3, "unsupported type"},
+        {"\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 9, "above int64"},
+        {"\xcb\x7f\xf8\0\0\0\0\0\0", 9, "non-finite"},
+        {"\xa2\xc3\x28", 3, "UTF-8"},
+        {"\xc4\x01\xff", 3, "UTF-8"},
+        {"\x81\xa2"
+         "a\0\x01",
+         5, "invalid map key"},
+        {"\x01\x02", 2, "trailing"},
+        {"\xed\xa0\x80", 3, "trailing"},
+        {"\xa3\xed\xa0\x80", 4, "UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err[0] = 0;
+        CHECK_EQ_INT(s_unpack(cases[i].b, cases[i].n, err, sizeof err), PROTO_EBADREQUEST);
+        CHECK_CONTAINS(err, cases[i].want);
+    }
+}
+
+static char *s_nest(int depth, size_t *n)
+{
+    char *b = malloc((size_t)depth + 1);
+    memset(b, 0x91, (size_t)depth);
+    b[depth] = 0x01;
+    *n = (size_t)depth + 1;
+    return b;
+}
+
+TEST(depth_limit)
+{
+    char err[128];
+    size_t n;
+    char *b = s_nest(PROTO_MAX_DEPTH, &n);
+    CHECK_EQ_INT(s_unpack(b, n, err, sizeof err), 0);
+    free(b);
+    b = s_nest(PROTO_MAX_DEPTH + 1, &n);
+    CHECK_EQ_INT(s_unpack(b, n, err, sizeof err), PROTO_EBADREQUEST);
+    CHECK_CONTAINS(err, "nesting deeper than 64");
+    free(b);
+    b = s_nest(100000, &n);
+    CHECK_EQ_INT(s_unpack(b, n, err, sizeof err), PROTO_EBADREQUEST);
+    free(b);
+    /* packing refuses the same depth */
+    json_t *root = json_array(), *cur = root;
+    for (int i = 1; i < PROTO_MAX_DEPTH + 1; i++) {
+        json_t *c = json_array();
+        json_array_append_new(cur, c);
+        cur = c;
+    }
+    char *buf;
+    CHECK_EQ_INT(proto_mp_pack(root, &buf, &n), PROTO_EINVALID);
+    json_decref(root);
+}
+
+TEST(size_limit)
+{
+    char err[128];
+    json_t *out = NULL;
+    static const char b[1] = {0};
+    CHECK_EQ_INT(proto_mp_unpack(b, (size_t)PROTO_MAX_MSG + 1, &out, err, sizeof err),
+                 PROTO_EBADREQUEST);
+    CHECK_CONTAINS(err, "over limit");
+    CHECK(out == NULL);
+}
+
+TEST(null_err_buffer_ok)
+{
+    json_t *out = NULL;
+    CHECK_EQ_INT(proto_mp_unpack("\x92", 1, &out, NULL, 0), PROTO_EBADREQUEST);
+}
