@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,15 +35,24 @@
 #define S_UP_WAIT_MS 20000
 #define S_MAX_ARGS 8
 
-/* The actors of a host, in start order (stopped in reverse). */
-static const struct {
-    const char *id;
-    const char *args[S_MAX_ARGS]; /* after the binary; NULL-terminated */
-} s_table[] = {
-    {"broker", {"broker", NULL}},
-    {"apiserver", {"apiserver", NULL}},
-};
-#define S_NACTORS (sizeof s_table / sizeof s_table[0])
+#define S_MAX_ACTORS 64
+#define S_ARG_LEN 128
+
+/* One actor of this host: its id and the arguments after the binary. */
+typedef struct s_actor {
+    char id[64];
+    char args[S_MAX_ARGS][S_ARG_LEN];
+    int nargs;
+} s_actor_t;
+
+/* Which `zkube` commands this binary has (set by tools/zkube): the plan
+ * leaves out actors whose command is not built. */
+static bool (*s_has_command)(const char *name);
+
+void rt_sup_set_commands(bool (*has)(const char *name))
+{
+    s_has_command = has;
+}
 
 typedef struct s_child {
     pid_t pid;
@@ -57,9 +67,78 @@ typedef struct s_child {
 
 typedef struct s_sup {
     rt_config_t cfg;
-    s_child_t kids[S_NACTORS];
+    s_actor_t acts[S_MAX_ACTORS];
+    s_child_t kids[S_MAX_ACTORS];
+    size_t nacts;
     int nodes;
+    char driver[32];    /* kubelet driver, "" = kubelet's default */
+    char http[64];      /* gateway port, "none" = no gateway */
 } s_sup_t;
+
+#define S_NACTORS (sv->nacts)
+
+/* Adds an actor to the plan: id, then its arguments, NULL-terminated. */
+static void s_plan_add(s_sup_t *sv, const char *id, ...)
+{
+    if (sv->nacts >= S_MAX_ACTORS)
+        return;
+    va_list ap;
+    va_start(ap, id);
+    const char *cmd = va_arg(ap, const char *);
+    if (s_has_command && !s_has_command(cmd)) {
+        va_end(ap);
+        return;
+    }
+    s_actor_t *a = &sv->acts[sv->nacts++];
+    snprintf(a->id, sizeof a->id, "%s", id);
+    for (const char *arg = cmd; arg && a->nargs < S_MAX_ARGS; arg = va_arg(ap, const char *))
+        snprintf(a->args[a->nargs++], S_ARG_LEN, "%s", arg);
+    va_end(ap);
+}
+
+/* A short per-cluster tag and the cluster's pod range, from ZKUBE_HOME, so
+ * that two clusters on one machine never share names or addresses. */
+static unsigned s_cluster_hash(const rt_config_t *cfg)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = cfg->home; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
+/* The actors of this host, in start order (stopped in reverse). */
+static void s_plan(s_sup_t *sv)
+{
+    unsigned h = s_cluster_hash(&sv->cfg);
+    char tag[8], cluster[32];
+    snprintf(tag, sizeof tag, "%04x", h & 0xffff);
+    snprintf(cluster, sizeof cluster, "10.%u.0.0/16", 100 + (h >> 16) % 100);
+    s_plan_add(sv, "broker", "broker", NULL);
+    s_plan_add(sv, "apiserver", "apiserver", NULL);
+    if (strcmp(sv->http, "none") != 0)
+        s_plan_add(sv, "gateway", "gateway", "--http-port", sv->http[0] ? sv->http : "8080",
+                   NULL);
+    s_plan_add(sv, "scheduler", "scheduler", NULL);
+    static const char *ctrls[] = {"replicationcontroller", "replicaset", "garbage-collector",
+                                  "node-lifecycle"};
+    for (size_t i = 0; i < sizeof ctrls / sizeof ctrls[0]; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "controller-%s", ctrls[i]);
+        s_plan_add(sv, id, "controller", ctrls[i], NULL);
+    }
+    for (int n = 1; n <= sv->nodes; n++) {
+        char id[64], node[32], cidr[32];
+        snprintf(node, sizeof node, "node%d", n);
+        snprintf(id, sizeof id, "kubelet-%s", node);
+        snprintf(cidr, sizeof cidr, "10.%u.%d.0/24", 100 + (h >> 16) % 100, n);
+        if (sv->driver[0])
+            s_plan_add(sv, id, "kubelet", "--node", node, "--pod-cidr", cidr, "--cluster-cidr",
+                       cluster, "--cluster-tag", tag, "--driver", sv->driver, NULL);
+        else
+            s_plan_add(sv, id, "kubelet", "--node", node, "--pod-cidr", cidr, "--cluster-cidr",
+                       cluster, "--cluster-tag", tag, NULL);
+    }
+}
 
 /* ---- files ------------------------------------------------------------------ */
 
@@ -109,7 +188,7 @@ static void s_save(const s_sup_t *sv)
         char ts[32] = "";
         if (c->ever_started)
             proto_format_time(c->started_wall, ts);
-        json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:I, s:i, s:s}", "id", s_table[i].id,
+        json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:I, s:i, s:s}", "id", sv->acts[i].id,
                                              "pid", (int)c->pid, "started", ts, "startedUnix",
                                              (json_int_t)c->started_wall, "restarts",
                                              (int)c->restarts, "lastExit", c->last_exit));
@@ -155,7 +234,7 @@ static int s_ensure_config(rt_config_t *cfg)
 static void s_exec_child(const s_sup_t *sv, size_t i, const sigset_t *old)
 {
     char path[PATH_MAX], rel[64];
-    snprintf(rel, sizeof rel, "logs/%s.log", s_table[i].id);
+    snprintf(rel, sizeof rel, "logs/%s.log", sv->acts[i].id);
     int fd = open(rt_path(&sv->cfg, rel, path, sizeof path),
                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     int nul = open("/dev/null", O_RDONLY);
@@ -169,8 +248,8 @@ static void s_exec_child(const s_sup_t *sv, size_t i, const sigset_t *old)
     prctl(PR_SET_PDEATHSIG, SIGTERM); /* ... and its death reaches us */
     sigprocmask(SIG_SETMASK, old, NULL);
     const char *argv[S_MAX_ARGS + 2] = {"zkube"};
-    for (size_t a = 0; a < S_MAX_ARGS && s_table[i].args[a]; a++)
-        argv[a + 1] = s_table[i].args[a];
+    for (int a = 0; a < sv->acts[i].nargs; a++)
+        argv[a + 1] = sv->acts[i].args[a];
     execv("/proc/self/exe", (char *const *)argv);
     _exit(127);
 }
@@ -183,7 +262,7 @@ static void s_start(s_sup_t *sv, size_t i, const sigset_t *old)
     if (pid == 0)
         s_exec_child(sv, i, old);
     if (pid < 0) {
-        fprintf(stderr, "supervisor: cannot start %s: %s\n", s_table[i].id, strerror(errno));
+        fprintf(stderr, "supervisor: cannot start %s: %s\n", sv->acts[i].id, strerror(errno));
         c->next_ms = proto_mono_ms() + S_BACKOFF_MAX_MS;
         return;
     }
@@ -193,7 +272,7 @@ static void s_start(s_sup_t *sv, size_t i, const sigset_t *old)
     c->pid = pid;
     c->started_ms = proto_mono_ms();
     c->started_wall = (int64_t)time(NULL);
-    fprintf(stderr, "supervisor: started %s (pid %d)\n", s_table[i].id, (int)pid);
+    fprintf(stderr, "supervisor: started %s (pid %d)\n", sv->acts[i].id, (int)pid);
 }
 
 static void s_exited(s_sup_t *sv, pid_t pid, int st)
@@ -213,7 +292,7 @@ static void s_exited(s_sup_t *sv, pid_t pid, int st)
             c->backoff_ms = S_BACKOFF_MAX_MS;
         c->next_ms = now + c->backoff_ms;
         c->pid = 0;
-        fprintf(stderr, "supervisor: %s (pid %d) ended: %s; restart in %d ms\n", s_table[i].id,
+        fprintf(stderr, "supervisor: %s (pid %d) ended: %s; restart in %d ms\n", sv->acts[i].id,
                 (int)pid, c->last_exit, c->backoff_ms);
     }
 }
@@ -344,11 +423,16 @@ static void s_daemonize(s_sup_t *sv)
     _exit(s_supervise(sv));
 }
 
-static int s_up_args(int argc, char **argv, int *nodes, bool *detach)
+static int s_up_args(int argc, char **argv, s_sup_t *sv, bool *detach)
 {
+    int *nodes = &sv->nodes;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--detach") || !strcmp(argv[i], "-d")) {
             *detach = true;
+        } else if (!strcmp(argv[i], "--driver") && i + 1 < argc) {
+            snprintf(sv->driver, sizeof sv->driver, "%s", argv[++i]);
+        } else if (!strcmp(argv[i], "--http-port") && i + 1 < argc) {
+            snprintf(sv->http, sizeof sv->http, "%s", argv[++i]);
         } else if (!strcmp(argv[i], "--nodes") && i + 1 < argc) {
             char *end;
             long n = strtol(argv[++i], &end, 10);
@@ -369,15 +453,17 @@ int rt_sup_up(int argc, char **argv)
     static s_sup_t sv;
     bool detach = false;
     char err[256];
-    sv.nodes = 1;
-    if (s_up_args(argc, argv, &sv.nodes, &detach) < 0) {
-        fprintf(stderr, "usage: zkube up [--nodes N] [--detach]\n");
+    sv.nodes = 2;
+    if (s_up_args(argc, argv, &sv, &detach) < 0) {
+        fprintf(stderr, "usage: zkube up [--nodes N] [--detach] [--driver runc|process|hollow] "
+                        "[--http-port PORT|none]\n");
         return 2;
     }
     if (rt_config_load(&sv.cfg, err, sizeof err) < 0 || s_ensure_config(&sv.cfg) < 0) {
         fprintf(stderr, "zkube up: cannot prepare %s: %s\n", sv.cfg.home, err);
         return 1;
     }
+    s_plan(&sv);
     pid_t pid = s_running(&sv.cfg);
     if (pid) {
         fprintf(stderr, "zkube: already running (supervisor pid %d)\n", (int)pid);

@@ -9,7 +9,15 @@
 #ifndef ZK_RUNTIME_SUPERVISOR_H
 #define ZK_RUNTIME_SUPERVISOR_H
 
-/* `zkube up [--nodes N] [--detach] [--spec FILE --host NAME]` */
+#include <stdbool.h>
+
+/* Tells the supervisor which `zkube` commands this binary has; actors whose
+ * command is missing are left out of `zkube up`. Call before rt_sup_up. */
+void rt_sup_set_commands(bool (*has)(const char *name));
+
+/* `zkube up [--nodes N] [--detach] [--driver runc|process|hollow]
+ * [--http-port PORT|none] [--spec FILE --host NAME]`: broker, apiserver,
+ * gateway, scheduler, controllers, and N kubelets (node1..nodeN, default 2). */
 int rt_sup_up(int argc, char **argv);
 /* `zkube down`: SIGTERM to the supervisor, which stops its actors in reverse
  * order and waits for them; returns once everything has exited. */

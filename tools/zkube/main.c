@@ -65,8 +65,17 @@ static int s_usage(FILE *f)
     return f == stderr ? 2 : 0;
 }
 
+static bool s_has_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_cmds / sizeof s_cmds[0]; i++)
+        if (!strcmp(s_cmds[i].name, name))
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
+    rt_sup_set_commands(s_has_command);
     if (argc < 2)
         return s_usage(stderr);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
