@@ -67,6 +67,16 @@ static json_t *s_pod(int c, long i)
                      "name", "main", "image", "luksa/kubia", "ports", "containerPort", 8080);
 }
 
+/* The object an operation works on: new ones for creates, existing ones
+ * (created by this client in the create phase) otherwise. */
+static long s_target(const s_client_t *c, s_phase_t ph, long i)
+{
+    long made = atomic_load(&s_created[c->idx]);
+    if (ph == S_CREATE || ph == S_PACED || made == 0)
+        return i;
+    return i % made;
+}
+
 /* ---- etcd v3 JSON gateway ------------------------------------------------ */
 
 static size_t s_curl_write(char *p, size_t sz, size_t n, void *arg)
@@ -118,7 +128,7 @@ static int s_etcd_call(s_client_t *c, const char *path, json_t *req)
 static int s_etcd_op(s_client_t *c, s_phase_t ph, long i)
 {
     char key[96], k64[160], v64[4096];
-    long target = ph == S_CREATE || ph == S_PACED ? i : i % (atomic_load(&s_created[c->idx]) + 1);
+    long target = s_target(c, ph, i);
     snprintf(key, sizeof key, "/registry/pods/default/bench-%d-%ld", c->idx, target);
     s_b64(key, strlen(key), k64);
     json_t *req;
@@ -153,7 +163,7 @@ static int s_etcd_op(s_client_t *c, s_phase_t ph, long i)
 
 static int s_zk_op(s_client_t *c, s_phase_t ph, long i)
 {
-    long target = ph == S_CREATE || ph == S_PACED ? i : i % (atomic_load(&s_created[c->idx]) + 1);
+    long target = s_target(c, ph, i);
     char name[64];
     snprintf(name, sizeof name, "bench-%d-%ld", c->idx, target);
     json_t *body, *reply = NULL;
@@ -163,10 +173,12 @@ static int s_zk_op(s_client_t *c, s_phase_t ph, long i)
         body = json_pack("{s:s, s:s, s:o}", "resource", "pods", "namespace", "default", "object",
                          s_pod(c->idx, target));
     } else if (ph == S_UPDATE) {
+        char nbuf[24];
+        snprintf(nbuf, sizeof nbuf, "%ld", i);
         op = "patch";
         body = json_pack("{s:s, s:s, s:s, s:s, s:{s:{s:{s:i}}}}", "resource", "pods",
                          "namespace", "default", "name", name, "patchType", "merge", "patch",
-                         "metadata", "annotations", "n", (int)i);
+                         "metadata", "annotations", "n", nbuf);
     } else if (ph == S_GET) {
         op = "get";
         body = json_pack("{s:s, s:s, s:s}", "resource", "pods", "namespace", "default", "name",

@@ -40,7 +40,7 @@ if [ ! -x "$ZKUBE" ]; then
     exit 1
 fi
 
-out=$(timeout 30 "$ZKUBE" up --detach 2>&1)
+out=$(timeout 30 "$ZKUBE" up --detach --nodes 0 --http-port none 2>&1)
 if [ $? -eq 0 ] && echo "$out" | grep -q "zkube is up"; then ok up-detach; else
     nok up-detach; echo "$out" | sed 's/^/    /' >&2; fi
 
@@ -65,7 +65,7 @@ else
     nok restart-after-kill9
 fi
 
-if timeout 10 "$ZKUBE" up --detach >/dev/null 2>&1; then nok refuses-second-up; else
+if timeout 10 "$ZKUBE" up --detach --nodes 0 --http-port none >/dev/null 2>&1; then nok refuses-second-up; else
     ok refuses-second-up; fi
 
 sup=$(cat "$T/run/supervisor.pid" 2>/dev/null)

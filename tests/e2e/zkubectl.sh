@@ -51,7 +51,7 @@ if [ ! -x "$ZKUBE" ] || [ ! -x "$KC" ]; then
 fi
 
 # ---- cluster -----------------------------------------------------------------
-"$ZKUBE" up --detach >"$T/up.log" 2>&1
+"$ZKUBE" up --detach --nodes 0 --http-port none >"$T/up.log" 2>&1
 up_ok() { k version && rc_is 0; }
 if wait_for 30 up_ok; then ok cluster_up; else nok cluster_up; exit 1; fi
 

@@ -29,6 +29,14 @@ int ctl_open(ctl_t *c, const ctl_args_t *a)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
+    rt_endpoints_t eps;
+    if (rt_endpoints_from(cfg.broker, &eps) == 0 && !strncmp(eps.router, "ipc://", 6) &&
+        access(eps.router + 6, F_OK) != 0) {
+        /* no broker socket: fail now as kubectl does, not after the timeouts */
+        fprintf(stderr, "The connection to the server %s was refused - did you specify the "
+                        "right host or port?\n", cfg.broker);
+        return 1;
+    }
     snprintf(id, sizeof id, "zkubectl-%d", (int)getpid());
     rt_actor_t *act = NULL;
     if (rt_actor_open(&act, id, &cfg, err, sizeof err) != 0) {

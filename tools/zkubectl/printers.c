@@ -242,7 +242,7 @@ static int s_print_custom(const ctl_args_t *a, const json_t *items)
     ctl_tw_t *tw = ctl_tw_new(6, 3); /* kubectl printers: minwidth 6, padding 3 */
     char line[8192];
     size_t len = 0;
-    for (int i = 0; i < nc && !a->no_headers; i++)
+    for (int i = 0; i < nc && !a->no_headers && len < sizeof line; i++)
         len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", hdr[i],
                                 i + 1 < nc ? "\t" : "");
     if (!a->no_headers)
