@@ -84,6 +84,8 @@ void broker_reg_expire(broker_t *b, int64_t now);
 
 /* route.c */
 void broker_on_router(broker_t *b, zmq_msg_t *f, int n, size_t bytes);
+/* Dispatches queued requests for workers of svc (NULL: of any service
+ * that has workers), then answers 503 to those queued too long. */
 void broker_queue_expire(broker_t *b, int64_t now);
 void broker_queue_flush(broker_t *b, const char *svc);
 void broker_queue_fini(broker_t *b);

@@ -153,7 +153,7 @@ void broker_queue_flush(broker_t *b, const char *svc)
     broker_pending_t **pp = &b->q_head, *prev = NULL;
     while (*pp) {
         broker_pending_t *q = *pp;
-        if (strcmp(q->svc, svc) != 0 ||
+        if ((svc ? strcmp(q->svc, svc) != 0 : !zhashx_lookup(b->svcs, q->svc)) ||
             s_dispatch(b, svc, zmq_msg_data(&q->client), zmq_msg_size(&q->client), &q->env)) {
             prev = q;
             pp = &q->next;
@@ -169,6 +169,8 @@ void broker_queue_flush(broker_t *b, const char *svc)
 
 void broker_queue_expire(broker_t *b, int64_t now)
 {
+    if (b->q_head)
+        broker_queue_flush(b, NULL); /* workers that were full may have room now */
     while (b->q_head && now - b->q_head->t0 >= BROKER_QUEUE_TTL_MS) {
         broker_pending_t *q = b->q_head;
         b->q_head = q->next;

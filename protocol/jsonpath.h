@@ -14,7 +14,9 @@
 typedef struct proto_jp proto_jp_t;
 
 /* Compiles a template. 0 or PROTO_EBADREQUEST with err worded as kubectl
- * ("error parsing jsonpath {.a[, unterminated array"). */
+ * ("error parsing jsonpath {.a[, unterminated array"; "" gives kubectl's
+ * "template format specified but no template given"). Templates over 64 KiB
+ * are refused. */
 int proto_jp_compile(const char *tmpl, proto_jp_t **out, char *err, size_t errlen);
 /*
  * Executes against data; *out malloc'd (caller frees) holds the text exactly
@@ -22,6 +24,11 @@ int proto_jp_compile(const char *tmpl, proto_jp_t **out, char *err, size_t errle
  * JSON, strings raw). Missing keys give PROTO_ENOTFOUND with err
  * `error executing jsonpath "...": ... is not found` as kubectl does
  * (kubectl -o jsonpath sets allowMissingKeys=true: pass allow_missing=1).
+ * Other execution errors (index out of range, bad comparison...) give
+ * PROTO_EBADREQUEST with kubectl's text up to its ". Printing more
+ * information" tail. `.*` and `..` visit map keys in sorted order (Go's
+ * order is random). Evaluation has a work budget: runaway templates (deeply
+ * nested ranges) fail instead of hanging. data may be NULL.
  */
 int proto_jp_exec(const proto_jp_t *jp, const json_t *data, int allow_missing, char **out,
                   char *err, size_t errlen);

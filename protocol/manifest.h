@@ -16,8 +16,10 @@
  * aliases, comments) or a JSON text. Scalars resolve as sigs.k8s.io/yaml
  * does (YAML 1.1 via go-yaml: true/false/yes/no/on/off booleans, ints,
  * floats, null/~; quoted scalars always strings). Empty documents are
- * skipped. A document that is a `kind: List` (or *List with items) is
- * expanded into its items.
+ * skipped. Non-string keys become their JSON text (1 -> "1", y -> "true");
+ * a key given twice is an error, and so are .inf/.nan (JSON has none).
+ * A document that is a `kind: List` (or *List with items) is expanded
+ * into its items. Roots may be any value (a JSON patch is an array).
  * On success *docs is a new array (caller owns) of the documents' roots.
  * On failure returns PROTO_EBADREQUEST and err says
  *   "NAME:LINE:COLUMN: <what is wrong>" (1-based), NAME being name.
@@ -39,11 +41,17 @@ int proto_manifest_load(const char *path, int recursive, json_t **docs, char *er
 
 /* The object as `kubectl get -o yaml` prints it (keys sorted, 2-space, lists
  * not indented, strings quoted when they would read back as another type).
- * Caller frees. */
+ * Caller frees. Byte-identical to kubectl (checked by test_manifest) except:
+ * keys whose digit runs go-yaml orders circularly (a01, a0b, a1: kubectl's
+ * own order then varies from run to run), strings that begin with U+FEFF
+ * (go-yaml then escapes every character), and mapping keys that end in
+ * U+2028/U+2029. Invalid UTF-8 prints as U+FFFD, as Go's encoder makes it.
+ * NULL obj prints null. */
 char *proto_yaml_dump(const json_t *obj);
 
 /* The object as `kubectl get -o json` prints it (keys sorted, 4-space
- * indent, trailing newline). Caller frees. */
+ * indent, trailing newline; Go's escapes \u003c \u003e \u0026 and number
+ * formats). Caller frees. */
 char *proto_json_dump(const json_t *obj);
 
 /*

@@ -348,10 +348,25 @@ static size_t s_runes(const char *s, uint32_t **out)
     return i;
 }
 
-/* unicode.IsLetter, exact for ASCII; other scripts count as letters. */
+/* Non-letters above ASCII, for unicode.IsLetter: punctuation, symbols,
+ * combining marks, private use and emoji. Letters of every script fall
+ * outside these ranges; rarer symbols inside scripts may not. */
+static const uint32_t s_nonletters[][2] = {
+    {0x80, 0xa9},     {0xab, 0xb4},     {0xb6, 0xb9},       {0xbb, 0xbf},     {0xd7, 0xd7},
+    {0xf7, 0xf7},     {0x300, 0x36f},   {0x2000, 0x2070},   {0x2072, 0x207e}, {0x2080, 0x208f},
+    {0x20a0, 0x20ff}, {0x2190, 0x2bff}, {0x3000, 0x3004},   {0x3007, 0x3020}, {0x3036, 0x303a},
+    {0x303d, 0x303f}, {0xe000, 0xf8ff}, {0xfe00, 0xfe6f},   {0xff00, 0xff20}, {0xff3b, 0xff40},
+    {0xff5b, 0xff65}, {0xffe0, 0xffff}, {0x1f000, 0x1faff},
+};
+
 static bool s_letter(uint32_t c)
 {
-    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z' ? true : c >= 0x80;
+    if (c < 0x80)
+        return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    for (size_t i = 0; i < sizeof s_nonletters / sizeof s_nonletters[0]; i++)
+        if (c >= s_nonletters[i][0] && c <= s_nonletters[i][1])
+            return false;
+    return true;
 }
 
 static bool s_isdigit(uint32_t c)
@@ -439,17 +454,93 @@ static bool s_base60(const char *s)
     return s[i] == 0;
 }
 
-static int s_emit(yaml_emitter_t *em, yaml_event_t *ev)
+/* libyaml's emitter, plus the tails s_tail_quoted set aside (NULL: off). */
+typedef struct s_yout {
+    yaml_emitter_t em;
+    s_buf_t *tails;
+    size_t ntails;
+} s_yout_t;
+
+static int s_scalar(s_yout_t *em, const char *s, size_t n, yaml_scalar_style_t style);
+
+static int s_emit(s_yout_t *em, yaml_event_t *ev)
 {
-    return yaml_emitter_emit(em, ev) ? 0 : -1;
+    return yaml_emitter_emit(&em->em, ev) ? 0 : -1;
 }
 
-static int s_scalar(yaml_emitter_t *em, const char *s, size_t n, yaml_scalar_style_t style)
+static int s_scalar(s_yout_t *em, const char *s, size_t n, yaml_scalar_style_t style)
 {
     yaml_event_t ev;
     if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n, 1, 1, style))
         return -1;
     return s_emit(em, &ev);
+}
+
+/*
+ * A single-quoted scalar that ends in line separators (U+2028/U+2029):
+ * libyaml indents before the closing quote, go-yaml does not. We emit the
+ * text with a sentinel in place of that tail, and s_put_tails puts the tail
+ * back right before the quote. Styles come out the same: go-yaml asks for
+ * plain, which a multi-line scalar never gets, so single quotes it is when
+ * they are allowed - which the sentinel does not change (it is printable,
+ * and the text before it does not end in a space).
+ */
+#define S_SENTINEL "\xef\xa3\xb0\xef\xa3\xb1\xef\xa3\xb2" /* U+F8F0..U+F8F2 */
+
+static size_t s_break_tail(const char *s, size_t n)
+{
+    size_t t = 0;
+    if (memchr(s, '\n', n))
+        return 0; /* a literal block, written alike by both */
+    while (n - t >= 3 && !memcmp(s + n - t - 3, "\xe2\x80", 2) &&
+           ((unsigned char)s[n - t - 1] == 0xa8 || (unsigned char)s[n - t - 1] == 0xa9))
+        t += 3;
+    return t;
+}
+
+static int s_tail_quoted(s_yout_t *em, const char *s, size_t n, size_t tb)
+{
+    s_buf_t b = {0};
+    s_put(&b, s, n - tb);
+    s_puts(&b, S_SENTINEL);
+    s_put(em->tails, s + n - tb, tb);
+    s_put(em->tails, "", 1); /* tails are NUL-separated */
+    em->ntails++;
+    int rc = s_scalar(em, b.p, b.n, YAML_SINGLE_QUOTED_SCALAR_STYLE);
+    free(b.p);
+    return rc;
+}
+
+/* Replaces each sentinel (followed by the closing quote) with its tail -
+ * escaped when the text needed double quotes anyway; false when the text
+ * does not have exactly the sentinels we wrote. */
+static bool s_put_tails(s_buf_t *out, const s_buf_t *tails, size_t ntails)
+{
+    s_buf_t r = {0};
+    const char *p = out->p, *t = tails->p, *hit;
+    size_t n = 0, sl = strlen(S_SENTINEL);
+    while ((hit = strstr(p, S_SENTINEL)) != NULL) {
+        if (n == ntails || (hit[sl] != '\'' && hit[sl] != '"')) {
+            free(r.p);
+            return false;
+        }
+        s_put(&r, p, (size_t)(hit - p));
+        for (const char *c = t; hit[sl] == '"' && *c; c += 3) /* escaped, as libyaml does */
+            s_puts(&r, (unsigned char)c[2] == 0xa8 ? "\\L" : "\\P");
+        if (hit[sl] == '\'')
+            s_puts(&r, t);
+        t += strlen(t) + 1;
+        p = hit + sl;
+        n++;
+    }
+    s_puts(&r, p);
+    if (n != ntails) {
+        free(r.p);
+        return false;
+    }
+    free(out->p);
+    *out = r;
+    return true;
 }
 
 /* go-yaml's own resolve() never looks "<<" up (its first byte gives no
@@ -461,15 +552,18 @@ static bool s_plain_ok(proto_ykind_t k)
 
 /* go-yaml's stringv: literal for multi-line, plain when it reads back as a
  * string, else double-quoted; the emitter downgrades plain where needed. */
-static int s_string(yaml_emitter_t *em, const char *s, size_t n)
+static int s_string(s_yout_t *em, const char *s, size_t n, bool key)
 {
     size_t fixed_n;
     char *fixed = s_utf8_fix(s, n, &fixed_n);
     if (fixed) {
-        int rc = s_string(em, fixed, fixed_n);
+        int rc = s_string(em, fixed, fixed_n, key);
         free(fixed);
         return rc;
     }
+    size_t tb = key || !em->tails ? 0 : s_break_tail(s, n);
+    if (tb && (tb == n || s[n - tb - 1] != ' '))
+        return s_tail_quoted(em, s, n, tb);
     yaml_scalar_style_t st = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
     if (memchr(s, '\n', n))
         st = YAML_LITERAL_SCALAR_STYLE;
@@ -479,7 +573,7 @@ static int s_string(yaml_emitter_t *em, const char *s, size_t n)
 }
 
 /* A real went through JSON text first: integral ones come back as ints. */
-static int s_real(yaml_emitter_t *em, double x)
+static int s_real(s_yout_t *em, double x)
 {
     char j[64], out[64];
     s_json_float(x, j, sizeof j);
@@ -497,9 +591,9 @@ static int s_real(yaml_emitter_t *em, double x)
     return s_scalar(em, out, strlen(out), YAML_PLAIN_SCALAR_STYLE);
 }
 
-static int s_node(yaml_emitter_t *em, const json_t *v);
+static int s_node(s_yout_t *em, const json_t *v);
 
-static int s_mapping(yaml_emitter_t *em, const json_t *v)
+static int s_mapping(s_yout_t *em, const json_t *v)
 {
     yaml_event_t ev;
     size_t n = json_object_size(v), i = 0;
@@ -519,7 +613,7 @@ static int s_mapping(yaml_emitter_t *em, const json_t *v)
     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
     rc = s_emit(em, &ev);
     for (i = 0; i < n && rc == 0; i++)
-        if ((rc = s_string(em, k[i].k, strlen(k[i].k))) == 0)
+        if ((rc = s_string(em, k[i].k, strlen(k[i].k), true)) == 0)
             rc = s_node(em, json_object_get(v, k[i].k));
     for (i = 0; i < n; i++)
         free(k[i].r);
@@ -528,7 +622,7 @@ static int s_mapping(yaml_emitter_t *em, const json_t *v)
     return rc ? rc : s_emit(em, &ev);
 }
 
-static int s_sequence(yaml_emitter_t *em, const json_t *v)
+static int s_sequence(s_yout_t *em, const json_t *v)
 {
     yaml_event_t ev;
     int rc;
@@ -542,7 +636,7 @@ static int s_sequence(yaml_emitter_t *em, const json_t *v)
     return s_emit(em, &ev);
 }
 
-static int s_node(yaml_emitter_t *em, const json_t *v)
+static int s_node(s_yout_t *em, const json_t *v)
 {
     char num[32];
     switch (json_typeof(v)) {
@@ -551,7 +645,7 @@ static int s_node(yaml_emitter_t *em, const json_t *v)
     case JSON_ARRAY:
         return s_sequence(em, v);
     case JSON_STRING:
-        return s_string(em, json_string_value(v), json_string_length(v));
+        return s_string(em, json_string_value(v), json_string_length(v), false);
     case JSON_INTEGER:
         snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return s_scalar(em, num, strlen(num), YAML_PLAIN_SCALAR_STYLE);
@@ -573,7 +667,7 @@ static int s_write(void *data, unsigned char *buf, size_t n)
     return 1;
 }
 
-static int s_document(yaml_emitter_t *em, const json_t *obj)
+static int s_document(s_yout_t *em, const json_t *obj)
 {
     yaml_event_t ev;
     int rc;
@@ -589,33 +683,44 @@ static int s_document(yaml_emitter_t *em, const json_t *obj)
     yaml_stream_end_event_initialize(&ev);
     if ((rc = s_emit(em, &ev)) != 0)
         return rc;
-    return yaml_emitter_flush(em) ? 0 : -1;
+    return yaml_emitter_flush(&em->em) ? 0 : -1;
 }
 
-char *proto_yaml_dump(const json_t *obj)
+/* One run of the emitter; tails NULL turns the U+2028 tail fix off. */
+static char *s_yaml(const json_t *obj, s_buf_t *tails)
 {
-    yaml_emitter_t em;
+    s_yout_t o = {.tails = tails};
     s_buf_t b = {0};
-    if (!obj)
-        obj = json_null(); /* a static singleton in jansson */
-    if (!yaml_emitter_initialize(&em))
+    if (!yaml_emitter_initialize(&o.em))
         abort();
-    yaml_emitter_set_output(&em, s_write, &b);
-    yaml_emitter_set_unicode(&em, 1);
-    yaml_emitter_set_indent(&em, 2);
-    yaml_emitter_set_width(&em, 80);
-    yaml_emitter_set_break(&em, YAML_LN_BREAK);
-    int rc = s_document(&em, obj);
-    yaml_emitter_delete(&em);
+    yaml_emitter_set_output(&o.em, s_write, &b);
+    yaml_emitter_set_unicode(&o.em, 1);
+    yaml_emitter_set_indent(&o.em, 2);
+    yaml_emitter_set_width(&o.em, 80);
+    yaml_emitter_set_break(&o.em, YAML_LN_BREAK);
+    int rc = s_document(&o, obj);
+    yaml_emitter_delete(&o.em);
+    if (rc == 0 && !b.p)
+        s_puts(&b, "");
+    if (rc == 0 && tails && o.ntails && !s_put_tails(&b, tails, o.ntails))
+        rc = -1; /* a string held the sentinel itself: caller retries without */
     if (rc != 0) {
         free(b.p);
         return NULL;
     }
-    if (!b.p)
-        s_puts(&b, "");
-    /* libyaml ends a document whose last scalar kept its trailing newlines
+    /* libyaml ends a document in which a scalar kept its trailing newlines
      * (`|+`) with "..."; go-yaml's emitter does not. */
     if (b.n >= 4 && strcmp(b.p + b.n - 4, "...\n") == 0 && (b.n == 4 || b.p[b.n - 5] == '\n'))
         b.p[b.n -= 4] = 0;
     return b.p;
+}
+
+char *proto_yaml_dump(const json_t *obj)
+{
+    s_buf_t tails = {0};
+    if (!obj)
+        obj = json_null(); /* a static singleton in jansson */
+    char *out = s_yaml(obj, &tails);
+    free(tails.p);
+    return out ? out : s_yaml(obj, NULL);
 }

@@ -8,7 +8,10 @@
  * independent trees for the code that mutates them), charged against an
  * expansion budget so that "billion laughs" ends with an error, not with
  * the memory of the machine. Merge keys (<<) follow the YAML spec: keys of
- * the mapping itself win, then earlier merged maps.
+ * the mapping itself win, then earlier merged maps. Keys that are not
+ * strings become their JSON text as sigs.k8s.io/yaml makes them (1 -> "1",
+ * y -> "true"). A key given twice is refused, as kubectl's strict field
+ * validation refuses it (go-yaml alone would keep the last).
  */
 #include "protocol/manifest.h"
 

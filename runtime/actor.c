@@ -72,6 +72,10 @@ static void *s_sock(rt_actor_t *a, const rt_config_t *cfg, int type, const char 
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    /* ZMTP heartbeats: a vanished broker host is noticed and redialled */
+    int hb_ivl = RT_HB_MS, hb_timeout = RT_HB_LOST_MS;
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
     if (type == ZMQ_DEALER)
         zmq_setsockopt(s, ZMQ_ROUTING_ID, a->ident, strlen(a->ident));
     if (zmq_connect(s, ep) != 0) {

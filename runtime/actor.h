@@ -50,7 +50,10 @@ typedef void(rt_hook_fn)(rt_actor_t *a, void *arg);
  * Connects actor id ("apiserver", "kubelet-node1", "zkubectl-1234") to the
  * broker named in cfg. Connection is asynchronous (ZeroMQ reconnects by
  * itself); requests made before the broker is up wait in the socket.
- * 0 or -errno with a reason in err.
+ * The DEALER's routing id is "<id>#<8 random hex>", so a restarted actor
+ * never collides with its previous life; the broker reports "<id>".
+ * With cfg->curve_dir set, all three sockets are CURVE clients
+ * (rt_curve_client). 0 or -errno with a reason in err.
  */
 int rt_actor_open(rt_actor_t **out, const char *id, const rt_config_t *cfg, char *err,
                   size_t errlen);
@@ -67,7 +70,10 @@ int rt_serve(rt_actor_t *a, const char *service, rt_req_fn *fn, void *arg);
  * NULL); frees req and nulls *req. */
 int rt_reply(rt_actor_t *a, rt_req_t **req, int code, const json_t *body);
 /* Called once after each batch of inbound messages has been dispatched
- * (the apiserver's group commit hangs here). */
+ * (the apiserver's group commit hangs here). A batch is what one wake-up of
+ * the loop drained (at most 256 messages); the hook also runs after a
+ * wake-up that only fired timers or fd callbacks, so work they queue is
+ * flushed the same way. Several hooks may be added; see rt_off_batch_end. */
 void rt_on_batch_end(rt_actor_t *a, rt_hook_fn *fn, void *arg);
 
 /* --- calling ------------------------------------------------------------ */

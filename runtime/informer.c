@@ -359,6 +359,7 @@ void rt_informer_destroy(rt_informer_t **infp)
         return;
     rt_unsubscribe(inf->a, inf->stream, s_on_event, inf);
     rt_unsubscribe(inf->a, "_sync", s_on_sync, inf);
+    rt_off_reconnect(inf->a, s_on_reconnect, inf);
     if (inf->retry_timer)
         rt_timer_cancel(inf->a, inf->retry_timer);
     s_track(inf, false);

@@ -457,3 +457,20 @@ TEST(curve_keeps_out_unknown_keys)
     rt_actor_destroy(&c);
     s_reap(b, SIGTERM);
 }
+
+TEST(request_reply_over_tcp_loopback)
+{
+    s_setup();
+    /* four consecutive loopback ports, spread by pid to avoid other tests */
+    int port = 30000 + (int)(getpid() % 8000) * 4;
+    snprintf(s_cfg.broker, sizeof s_cfg.broker, "tcp://127.0.0.1:%d", port);
+    pid_t b = s_spawn_broker(), w = s_spawn_worker("w1", "echo");
+    rt_actor_t *c = s_client("client");
+    json_t *rep = NULL;
+    CHECK_EQ_INT(rt_call_sync(c, "echo", "ping", NULL, NULL, &rep), 200);
+    CHECK_EQ_STR(proto_obj_str(rep, "worker"), "w1");
+    json_decref(rep);
+    rt_actor_destroy(&c);
+    s_reap(w, SIGTERM);
+    s_reap(b, SIGTERM);
+}

@@ -10,9 +10,6 @@
  * a List read from a file. Without kubectl, the outputs recorded by
  * tests/unit/gen_jsonpath_expected.sh are checked instead.
  */
-/* test.h redefines _GNU_SOURCE and uses typeof, which -std=c17 lacks */
-#undef _GNU_SOURCE
-#define typeof __typeof__
 #include "tests/unit/test.h"
 
 #include "protocol/jsonpath.h"
@@ -82,6 +79,7 @@ static const char *s_node_items =
     "\"pods\":\"110\"},\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"192.168.0.11\"}],"
     "\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}]";
 
+#define JP_BIG (128 * 1024)
 #define LIST_HDR "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"\"}}"
 
 enum { OBJ_POD, OBJ_PODS, OBJ_SVC, OBJ_NODES, OBJ_N };
@@ -227,7 +225,7 @@ static char *s_sorted_words(const char *s)
 {
     char *copy = strdup(s), *save = NULL, *words[4096];
     int n = 0;
-    for (char *w = strtok_r(copy, " \n", &save); w && n < 4096; w = strtok_r(NULL, " \n", &save))
+    for (char *w = strtok_r(copy, " \n\t[]", &save); w && n < 4096; w = strtok_r(NULL, " \n\t[]", &save))
         words[n++] = w;
     qsort(words, (size_t)n, sizeof *words, s_cmp_str);
     char *out = calloc(strlen(s) + 2, 1);
@@ -487,8 +485,8 @@ TEST(expected_outputs_recorded_from_kubectl)
     int n = 0, bad = 0;
     while (getline(&line, &cap, f) > 0) {
         line[strcspn(line, "\n")] = 0;
-        char *f1 = strtok(line, "\t"), *f2 = strtok(NULL, "\t"), *f3 = strtok(NULL, "\t");
-        char *f4 = strtok(NULL, "");
+        char *rest = line, *f1 = strsep(&rest, "\t"), *f2 = strsep(&rest, "\t");
+        char *f3 = strsep(&rest, "\t"), *f4 = rest;
         if (!f1 || !f2 || !f3)
             continue;
         tcase_t c = {atoi(f1), s_unescape_rec(f2)};
@@ -537,4 +535,65 @@ TEST(differential_against_kubectl)
     fprintf(stderr, "  %d templates, %d differ, %d error texts differ\n", s_ncases, bad, s_bad_text);
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(s_bad_text, 0);
+}
+
+static char *s_run(const char *tmpl, const char *json, int allow, int *rc, char *err, size_t n)
+{
+    static char buf[4096];
+    proto_jp_t *jp = NULL;
+    json_t *d = json ? json_loads(json, JSON_DECODE_ANY, NULL) : NULL;
+    char *out = NULL;
+    *rc = proto_jp_compile(tmpl, &jp, err, n);
+    if (*rc == 0)
+        *rc = proto_jp_exec(jp, d, allow, &out, err, n);
+    snprintf(buf, sizeof buf, "%s", out ? out : "");
+    free(out);
+    proto_jp_destroy(&jp);
+    json_decref(d);
+    return buf;
+}
+
+TEST(errors_and_missing_keys)
+{
+    int rc;
+    char err[512];
+    s_run("{.a[", "{}", 1, &rc, err, sizeof err);
+    CHECK_EQ_INT(rc, PROTO_EBADREQUEST);
+    CHECK_EQ_STR(err, "error parsing jsonpath {.a[, unterminated array");
+    s_run("{.a.b}", "{\"a\":{}}", 0, &rc, err, sizeof err);
+    CHECK_EQ_INT(rc, PROTO_ENOTFOUND);
+    CHECK_EQ_STR(err, "error executing jsonpath \"{.a.b}\": Error executing template: b is not found");
+    CHECK_EQ_STR(s_run("x{.a.b}y", "{\"a\":{}}", 1, &rc, err, sizeof err), "xy");
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_STR(s_run("{.a}", NULL, 1, &rc, err, sizeof err), "");
+    CHECK_EQ_STR(s_run("{$}", "[1,2.5,\"x\",null,true]", 1, &rc, err, sizeof err),
+                 "[1,2.5,\"x\",null,true]");
+    CHECK_EQ_STR(s_run("{.a[*]}", "{\"a\":[1,2.5,\"x\",null,true,{\"b\":\"<&>\"}]}", 1, &rc, err,
+                       sizeof err),
+                 "1 2.5 x null true {\"b\":\"\\u003c\\u0026\\u003e\"}");
+    CHECK_EQ_STR(s_run("{.a}", "{\"a\":1e6}", 1, &rc, err, sizeof err), "1000000");
+    CHECK_EQ_STR(s_run("{.a} {.b} {.c}", "{\"a\":1234567.5,\"b\":1e-7,\"c\":1e21}", 1, &rc, err,
+                       sizeof err),
+                 "1.2345675e+06 1e-07 1e+21");
+    CHECK_EQ_STR(s_run("{.c}", "{\"c\":{\"x\":[1e21,1e-7,0.5]}}", 1, &rc, err, sizeof err),
+                 "{\"x\":[1e+21,1e-7,0.5]}");
+}
+
+TEST(runaway_templates_are_bounded)
+{
+    int rc;
+    char err[512];
+    char tmpl[2048] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(tmpl, "{range .a[*]}");
+    strcat(tmpl, "{.}");
+    s_run(tmpl, "{\"a\":[{\"a\":[1,2,3]},{\"a\":[1,2,3]},3,4,5,6,7,8,9,10]}", 1, &rc, err,
+          sizeof err);
+    CHECK(rc == 0 || rc == PROTO_EBADREQUEST);
+    char *big = malloc(JP_BIG);
+    memset(big, '{', JP_BIG - 1);
+    big[JP_BIG - 1] = 0;
+    proto_jp_t *jp = NULL;
+    CHECK_EQ_INT(proto_jp_compile(big, &jp, err, sizeof err), PROTO_EBADREQUEST);
+    free(big);
 }

@@ -5,9 +5,6 @@
  * resource.Quantity) and, when kubectl is installed, differentially against
  * it over a generated set of inputs.
  */
-/* test.h redefines _GNU_SOURCE and uses typeof, which -std=c17 lacks */
-#undef _GNU_SOURCE
-#define typeof __typeof__
 #include "tests/unit/test.h"
 
 #include "protocol/quantity.h"

@@ -5,9 +5,6 @@
  * parses a selector offline in `kubectl create pdb --selector ...
  * --dry-run=client` (labels.Parse + metav1.ParseToLabelSelector).
  */
-/* test.h redefines _GNU_SOURCE and uses typeof, which -std=c17 lacks */
-#undef _GNU_SOURCE
-#define typeof __typeof__
 #include "tests/unit/test.h"
 
 #include "protocol/jsonpath.h"
