@@ -8,10 +8,14 @@
 #include <unistd.h>
 
 #include "actors/apiserver/apiserver.h"
+#include "actors/kubelet/kubelet.h"
+#include "actors/scheduler/scheduler.h"
 #include "broker/broker.h"
 #include "runtime/actor.h"
 #include "runtime/config.h"
 #include "runtime/supervisor.h"
+#include "tools/chaos/chaos.h"
+#include "tools/tap/tap.h"
 
 #define ZKUBE_VERSION "v1.32.0-zkube"
 
@@ -53,7 +57,12 @@ static const struct {
     {"status", rt_sup_status, "list live actors"},
     {"broker", broker_main, "run the broker"},
     {"apiserver", apisrv_main, "run the API server"},
+    {"kubelet", kubelet_main, "run a node agent (kubelet --node NAME)"},
+    {"scheduler", sched_main, "run the scheduler"},
     {"version", s_version, "print the client and server versions"},
+    {"tap", tap_main, "show every message between actors, live"},
+    {"kill", chaos_kill_main, "send a signal to one actor (default KILL)"},
+    {"chaos", chaos_main, "kill random actors on a seeded schedule"},
 };
 
 static int s_usage(FILE *f)
