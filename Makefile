@@ -120,16 +120,40 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_PROTO_OBJ)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_PROTO_OBJ) $(PKG_LIBS) -lm -o $@
 fuzz: $(FUZZ_BINS)
+.SECONDARY: $(FUZZ_PROTO_OBJ)
+
+# ---- images (owned by the images engineer)
+# `make images`: the book's image programs, static (no libraries in an
+# image), then every recipe of deploy/images/ into the image store with
+# `zkube image build` — busybox first, the others start from it. A recipe
+# whose inputs did not change is a no-op. Programs go to build/images/bin
+# whatever SAN is: the recipes name that path.
+IMAGE_BIN  := build/images/bin
+IMAGE_PROGS := kubia kubia-unhealthy batch-job ssd-monitor
+IMAGE_BINS := $(addprefix $(IMAGE_BIN)/,$(IMAGE_PROGS))
+IMAGE_DIRS := deploy/images/busybox \
+	$(filter-out deploy/images/busybox,$(patsubst %/Recipe,%,$(wildcard deploy/images/*/Recipe)))
+IMAGE_CFLAGS := $(CSTD) $(WARN) -static -O2
+$(IMAGE_BIN)/kubia-unhealthy: deploy/images/src/kubia.c
+	@mkdir -p $(dir $@)
+	$(CC) $(IMAGE_CFLAGS) -DKUBIA_UNHEALTHY $< -o $@
+$(IMAGE_BIN)/%: deploy/images/src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(IMAGE_CFLAGS) $< -o $@
+.PHONY: images
+images: $(ZKUBE) $(IMAGE_BINS)
+	@$(ZKUBE) image build $(IMAGE_DIRS)
+# ---- end images
 
 deps:
 	@sh deploy/deps.sh
 
-test: deps
+test: deps images
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory fuzz
 	@sh tests/run.sh
 
-up: deps
+up: deps images
 	@$(MAKE) --no-print-directory all
 	@sh deploy/up.sh
 

@@ -359,6 +359,8 @@ static const uint32_t s_nonletters[][2] = {
     {0xff5b, 0xff65}, {0xffe0, 0xffff}, {0x1f000, 0x1faff},
 };
 
+static bool s_isdigit(uint32_t c);
+
 static bool s_letter(uint32_t c)
 {
     if (c < 0x80)
@@ -366,12 +368,19 @@ static bool s_letter(uint32_t c)
     for (size_t i = 0; i < sizeof s_nonletters / sizeof s_nonletters[0]; i++)
         if (c >= s_nonletters[i][0] && c <= s_nonletters[i][1])
             return false;
-    return true;
+    return !s_isdigit(c);
 }
 
+/* unicode.IsDigit: ASCII and the decimal digits of the common scripts. */
 static bool s_isdigit(uint32_t c)
 {
-    return c >= '0' && c <= '9';
+    static const uint32_t zeros[] = {0x30,  0x660, 0x6f0, 0x7c0, 0x966,  0x9e6,
+                                     0xa66, 0xae6, 0xb66, 0xbe6, 0xc66,  0xce6,
+                                     0xd66, 0xe50, 0xed0, 0xf20, 0x1040, 0xff10};
+    for (size_t i = 0; i < sizeof zeros / sizeof zeros[0]; i++)
+        if (c >= zeros[i] && c <= zeros[i] + 9)
+            return true;
+    return false;
 }
 
 /* Digits from i on; go-yaml counts leading zeros after a non-zero prefix. */

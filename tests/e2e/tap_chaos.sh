@@ -12,8 +12,9 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
+FAILED=0
 ok() { echo "ok - tap.$1"; }
-nok() { echo "not ok - tap.$1"; [ -n "$2" ] && sed 's/^/    /' "$2" | head -20 >&2; }
+nok() { echo "not ok - tap.$1"; FAILED=1; [ -n "$2" ] && sed 's/^/    /' "$2" | head -20 >&2; }
 check() { if eval "$2"; then ok "$1"; else nok "$1" "$3"; fi; }
 wait_for() { # seconds, command
     n=$(($1 * 10)); shift
@@ -29,11 +30,13 @@ bin/zkube tap --write "$T/rec" -o json >"$T/all.json" 2>"$T/all.err" & TAPS="$TA
 ALL=$!
 bin/zkube tap --kind secrets -o json >"$T/sec.json" 2>&1 & TAPS="$TAPS $!"
 SEC=$!
-sleep 0.5 # the taps' subscriptions reach the broker asynchronously
+# the taps' subscriptions reach the broker asynchronously: wait until both see traffic
+wait_for 10 'bin/zkubectl get ns >/dev/null 2>&1; grep -q namespaces "$T/all.json" && grep -q . "$T/sec.json" 2>/dev/null || { bin/zkubectl get secrets >/dev/null 2>&1; false; }'
+wait_for 10 'bin/zkubectl get secrets >/dev/null 2>&1; grep -q secrets "$T/sec.json"'
 printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s1\nstringData:\n  password: hunter2\n' |
     bin/zkubectl create -f - >/dev/null
 bin/zkubectl get secret s1 -o yaml >/dev/null
-bin/zkubectl create -f tests/corpus/kia/Chapter03/kubia-manual.yaml >/dev/null
+bin/zkubectl create -f tests/corpus/kia/Chapter03/kubia-manual.yaml >"$T/create.out" 2>&1 || cat "$T/create.out" >&2
 wait_for 5 'grep -q "\"op\":\"create\".*kubia-manual" "$T/all.json"'
 kill $ALL $SEC; wait $ALL $SEC 2>/dev/null
 
@@ -82,3 +85,5 @@ victims() { sed -n 's/.*killed \([^ ]*\) (pid.*/\1/p; s/.*  \([^ ]*\) was not ru
 check chaos-seeded '[ "$(victims "$T/c1")" = "$(victims "$T/c2")" ] && [ -n "$(victims "$T/c1")" ]' "$T/c2"
 bin/zkube chaos --duration x >"$T/cbad" 2>&1
 check chaos-usage '[ $? -eq 2 ] && grep -q usage "$T/cbad"' "$T/cbad"
+
+exit $FAILED
