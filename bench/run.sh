@@ -4,13 +4,32 @@
 BUILD=${BUILD:-build}
 ROUNDS=${ZK_BENCH_ROUNDS:-3}
 SECONDS_PER_PHASE=${ZK_BENCH_SECONDS:-3}
-CLIENTS=${ZK_BENCH_CLIENTS:-16}
+CLIENTS=${ZK_BENCH_CLIENTS:-32}
 TMP=$(mktemp -d /tmp/zkube-bench.XXXXXX)
-ETCD_PID=""
+ETCD_PID="" ZK_PIDS=""
+export ZKUBE_LOG=warn
 cleanup() {
     [ -n "$ETCD_PID" ] && kill "$ETCD_PID" 2>/dev/null && wait "$ETCD_PID" 2>/dev/null
-    ZKUBE_HOME="$TMP/zk" bin/zkube down >/dev/null 2>&1
+    zk_stop
     rm -rf "$TMP"
+}
+# The API benchmark measures the broker and the apiserver alone (no
+# scheduler or controllers reacting to the benchmark's pods), each started
+# here and stopped by PID.
+zk_start() {
+    mkdir -p "$TMP/zk/run" "$TMP/zk/data" "$TMP/zk/logs"
+    ZKUBE_HOME="$TMP/zk" bin/zkube broker >"$TMP/zk/logs/broker.log" 2>&1 &
+    ZK_PIDS="$!"
+    ZKUBE_HOME="$TMP/zk" bin/zkube apiserver >"$TMP/zk/logs/apiserver.log" 2>&1 &
+    ZK_PIDS="$ZK_PIDS $!"
+    i=0
+    until ZKUBE_HOME="$TMP/zk" bin/zkube version 2>/dev/null | grep -q "^Server Version: v" || [ $i -ge 100 ]; do
+        i=$((i + 1)); sleep 0.1
+    done
+}
+zk_stop() {
+    for p in $ZK_PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    ZK_PIDS=""
 }
 trap cleanup EXIT INT TERM
 
@@ -26,9 +45,9 @@ rate() { awk -v p="$1" '$1 == p { print $2 }' "$2"; }
 p99() { awk -v p="$1" '$1 == p { print $8 }' "$2"; }
 for r in $(seq 1 "$ROUNDS"); do
     rm -rf "$TMP/zk" "$TMP/etcd"
-    ZKUBE_HOME="$TMP/zk" bin/zkube up --detach >/dev/null || { echo "zkube up failed"; exit 1; }
+    zk_start
     ZKUBE_HOME="$TMP/zk" "$BUILD/bench/api" zkube --clients "$CLIENTS" --seconds "$SECONDS_PER_PHASE" > "$TMP/zk.out"
-    ZKUBE_HOME="$TMP/zk" bin/zkube down >/dev/null
+    zk_stop
     if command -v etcd >/dev/null; then
         etcd --data-dir "$TMP/etcd" --listen-client-urls http://127.0.0.1:23790 \
             --advertise-client-urls http://127.0.0.1:23790 \

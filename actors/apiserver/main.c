@@ -3,6 +3,7 @@
  * reads the cluster's configuration and flags, then runs the server
  * (server.c) until SIGTERM.
  */
+#include <malloc.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,10 @@ static int s_usage(void)
 
 int apisrv_main(int argc, char **argv)
 {
+    /* Large reply buffers (lists) come from mmap and grow by mremap: with a
+     * dynamic threshold glibc would serve them from the heap, consolidating
+     * the many small chunks of freed object trees on every growth. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     const char *data = NULL;
     uint64_t keep = 0;
     bool no_sync = false;
