@@ -110,7 +110,7 @@ unit: $(UNIT_BINS)
 
 # ---- fuzzing (clang + libFuzzer), own build folder
 FUZZ_BUILD := build-fuzz
-FUZZ_CFLAGS := $(CSTD) -O1 -g -I. $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS := $(CSTD) -O1 -g -I. $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_PROTO_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(PROTO_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
 $(FUZZ_BUILD)/%.o: %.c

@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include "actors/apiserver/apiserver.h"
+#include "actors/controllers/controllers.h"
 #include "actors/kubelet/kubelet.h"
+#include "actors/kubelet/runc.h"
 #include "actors/scheduler/scheduler.h"
 #include "broker/broker.h"
 #include "runtime/actor.h"
 #include "runtime/config.h"
+#include "actors/kubelet/image.h"
 #include "runtime/supervisor.h"
 #include "tools/chaos/chaos.h"
 #include "tools/tap/tap.h"
@@ -55,11 +58,15 @@ static const struct {
     {"up", rt_sup_up, "start the actors of this host and supervise them"},
     {"down", rt_sup_down, "stop every actor of this cluster"},
     {"status", rt_sup_status, "list live actors"},
+    {"certs", rt_sup_certs, "generate the cluster's CURVE keys ($ZKUBE_HOME/keys)"},
     {"broker", broker_main, "run the broker"},
     {"apiserver", apisrv_main, "run the API server"},
     {"kubelet", kubelet_main, "run a node agent (kubelet --node NAME)"},
+    {"runc-cleanup", kubelet_runc_cleanup_main, "remove a node's runc containers and network"},
     {"scheduler", sched_main, "run the scheduler"},
+    {"controller", ctrl_main, "run one controller (controller KIND)"},
     {"version", s_version, "print the client and server versions"},
+    {"image", kubelet_image_main, "local images: ls, build, import, inspect, rm"},
     {"tap", tap_main, "show every message between actors, live"},
     {"kill", chaos_kill_main, "send a signal to one actor (default KILL)"},
     {"chaos", chaos_main, "kill random actors on a seeded schedule"},

@@ -9,7 +9,8 @@
  * a fixed limit, slow or silent clients time out, and every connection is
  * closed after one answer.
  *
- * ZKUBE_KUBIA_PORT overrides the port, for tests that run it on the host.
+ * ZKUBE_KUBIA_LISTEN=IPV4:PORT overrides 0.0.0.0:8080, only for tests that
+ * run it on the host (loopback).
  * Built statically (no libraries in the image).
  */
 #include <errno.h>
@@ -25,12 +26,12 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 
-#define S_MAX_CONN 64       /* clients served at once; more wait in the backlog */
-#define S_HDR_MAX 8192      /* request head limit; beyond it: 431 and close */
-#define S_IDLE_MS 10000     /* a client silent this long is dropped */
+#define S_MAX_CONN 64   /* clients served at once; more wait in the backlog */
+#define S_HDR_MAX 8192  /* request head limit; beyond it: 431 and close */
+#define S_IDLE_MS 10000 /* a client silent this long is dropped */
 
 typedef struct {
-    int fd;                 /* -1 when the slot is free */
+    int fd; /* -1 when the slot is free */
     size_t len;
     long long deadline_ms;
     char ip[INET6_ADDRSTRLEN];
@@ -54,26 +55,30 @@ static long long s_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int s_port(void)
+/* Where to listen: 0.0.0.0:8080, as the image does. Tests that run the
+ * program on the host set ZKUBE_KUBIA_LISTEN=127.0.0.1:PORT. */
+static int s_listen(void)
 {
-    const char *p = getenv("ZKUBE_KUBIA_PORT");
-    char *end = NULL;
-    long v = p ? strtol(p, &end, 10) : 0;
-    if (!p || !*p || *end || v < 1 || v > 65535)
-        return 8080;
-    return (int)v;
-}
-
-static int s_listen(int port)
-{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(8080)};
+    sa.sin_addr.s_addr = htonl(INADDR_ANY);
+    const char *e = getenv("ZKUBE_KUBIA_LISTEN");
+    char host[64];
+    unsigned port = 0;
+    if (e && (sscanf(e, "%63[0-9.]:%u", host, &port) != 2 || port < 1 || port > 65535 ||
+              inet_pton(AF_INET, host, &sa.sin_addr) != 1)) {
+        fprintf(stderr, "kubia: ZKUBE_KUBIA_LISTEN: want IPV4:PORT, got \"%s\"\n", e);
+        return -1;
+    }
+    if (e)
+        sa.sin_port = htons((uint16_t)port);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_ANY);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0) {
+        fprintf(stderr, "kubia: cannot listen on port %u: %s\n", ntohs(sa.sin_port),
+                strerror(errno));
         close(fd);
         return -1;
     }
@@ -159,6 +164,21 @@ static void s_on_readable(s_conn_t *c)
     }
 }
 
+/* A free slot; when all are busy, the one idle longest is dropped, so
+ * silent clients can never lock out new ones (a liveness probe). */
+static s_conn_t *s_slot(void)
+{
+    s_conn_t *oldest = &s_conns[0];
+    for (int i = 0; i < S_MAX_CONN; i++) {
+        if (s_conns[i].fd < 0)
+            return &s_conns[i];
+        if (s_conns[i].deadline_ms < oldest->deadline_ms)
+            oldest = &s_conns[i];
+    }
+    s_close(oldest);
+    return oldest;
+}
+
 static void s_accept(int lfd)
 {
     for (;;) {
@@ -167,14 +187,7 @@ static void s_accept(int lfd)
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        s_conn_t *c = NULL;
-        for (int i = 0; i < S_MAX_CONN && !c; i++)
-            if (s_conns[i].fd < 0)
-                c = &s_conns[i];
-        if (!c) { /* every slot busy: refuse rather than queue without bound */
-            close(fd);
-            continue;
-        }
+        s_conn_t *c = s_slot();
         c->fd = fd;
         c->len = 0;
         c->deadline_ms = s_now_ms() + S_IDLE_MS;
@@ -220,11 +233,9 @@ int main(void)
     for (int i = 0; i < S_MAX_CONN; i++)
         s_conns[i].fd = -1;
     printf("Kubia server starting...\n");
-    int lfd = s_listen(s_port());
-    if (lfd < 0) {
-        fprintf(stderr, "kubia: cannot listen on port %d: %s\n", s_port(), strerror(errno));
+    int lfd = s_listen();
+    if (lfd < 0)
         return 1;
-    }
     s_serve(lfd);
     return 0;
 }
