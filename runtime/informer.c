@@ -33,6 +33,7 @@ struct rt_informer {
     uint64_t rev, seq, relists, gen;
     char epoch[64];
     json_t *buffer;              /* event bodies received while listing */
+    json_t *(*transform)(void *arg, const json_t *obj);
     int retry_timer, retry_ms;
 };
 
@@ -138,7 +139,9 @@ static void s_apply(rt_informer_t *inf, const char *type, json_t *obj, uint64_t 
         return;
     }
     json_incref(old);
+    obj = inf->transform ? inf->transform(inf->arg, obj) : json_incref(obj);
     s_cache_put(inf, inf->cache, obj);
+    json_decref(obj); /* the cache holds it */
     if (old && inf->h.updated)
         inf->h.updated(inf->arg, old, obj);
     else if (!old && inf->h.added)
@@ -176,9 +179,13 @@ static void s_replace(rt_informer_t *inf, const json_t *items)
     json_t *fresh = json_object();
     size_t i;
     json_t *obj;
-    json_array_foreach(items, i, obj)
-        if (proto_obj_name(obj))
-            s_cache_put(inf, fresh, obj);
+    json_array_foreach(items, i, obj) {
+        if (!proto_obj_name(obj))
+            continue;
+        json_t *kept = inf->transform ? inf->transform(inf->arg, obj) : json_incref(obj);
+        s_cache_put(inf, fresh, kept);
+        json_decref(kept);
+    }
     json_t *old = inf->cache;
     inf->cache = fresh;
     inf->count = 0;
@@ -328,6 +335,8 @@ int rt_informer_new(rt_informer_t **out, rt_actor_t *a, const char *resource,
     snprintf(inf->resource, sizeof inf->resource, "%s", resource);
     if (opts && opts->node)
         snprintf(inf->node, sizeof inf->node, "%s", opts->node);
+    if (opts)
+        inf->transform = opts->transform;
     if (inf->node[0])
         snprintf(inf->stream, sizeof inf->stream, "node/%s/%s/", inf->node, resource);
     else

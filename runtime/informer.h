@@ -38,6 +38,15 @@ typedef struct rt_informer_handlers {
 
 typedef struct rt_informer_opts {
     const char *node; /* pods only: the node stream of this node */
+    /*
+     * Optional: reduces an object before it is cached (as client-go's
+     * SetTransform), e.g. a scheduler keeping only the fields it filters on,
+     * so that a cache of 10,000 pods stays small. Returns a new reference
+     * (caller of the hook owns it); handlers and lookups see the reduced
+     * object. The reduced object must keep metadata.name, .namespace and
+     * .resourceVersion.
+     */
+    json_t *(*transform)(void *arg, const json_t *obj);
 } rt_informer_opts_t;
 
 /* Starts an informer for resource (plural, "pods"). opts may be NULL. */

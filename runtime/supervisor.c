@@ -5,6 +5,12 @@
  * any that die with exponential back-off (100 ms doubling to 10 s, reset
  * after 10 s of uptime), records run/actors.json after every change and
  * stops them in reverse order on SIGTERM/SIGINT (SIGKILL after 10 s).
+ *
+ * Which actors: by default the whole cluster on this host (s_plan); with
+ * `--spec FILE --host NAME` only that host's share of a cluster spec
+ * (runtime/spec.h), every actor pointed at the spec's broker through
+ * $ZKUBE_HOME/config. CURVE (`curve: true` or `--curve`) keeps the keys in
+ * $ZKUBE_HOME/keys; `zkube certs` makes them ahead of time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +32,7 @@
 #include "protocol/table.h"
 #include "runtime/actor.h"
 #include "runtime/config.h"
+#include "runtime/spec.h"
 #include "runtime/supervisor.h"
 
 #define S_BACKOFF_MIN_MS 100
@@ -33,7 +40,7 @@
 #define S_STABLE_MS 10000
 #define S_STOP_MS 10000
 #define S_UP_WAIT_MS 20000
-#define S_MAX_ARGS 8
+#define S_MAX_ARGS 16
 
 #define S_MAX_ACTORS 64
 #define S_ARG_LEN 128
@@ -73,6 +80,10 @@ typedef struct s_sup {
     int nodes;
     char driver[32];    /* kubelet driver, "" = kubelet's default */
     char http[64];      /* gateway port, "none" = no gateway */
+    const char *spec_path, *host; /* --spec FILE --host NAME, or NULL */
+    rt_spec_t *spec;
+    bool curve;         /* --curve (single host) */
+    bool nodes_given;
 } s_sup_t;
 
 #define S_NACTORS (sv->nacts)
@@ -138,6 +149,75 @@ static void s_plan(s_sup_t *sv)
             s_plan_add(sv, id, "kubelet", "--node", node, "--pod-cidr", cidr, "--cluster-cidr",
                        cluster, "--cluster-tag", tag, NULL);
     }
+}
+
+/* Adds id with the arguments in args (n of them, at most S_MAX_ARGS). */
+static void s_plan_argv(s_sup_t *sv, const char *id, const char **args, int n)
+{
+    if (sv->nacts >= S_MAX_ACTORS || n < 1 || n > S_MAX_ARGS)
+        return;
+    if (s_has_command && !s_has_command(args[0]))
+        return;
+    s_actor_t *a = &sv->acts[sv->nacts++];
+    snprintf(a->id, sizeof a->id, "%s", id);
+    for (int i = 0; i < n; i++)
+        snprintf(a->args[a->nargs++], S_ARG_LEN, "%s", args[i]);
+}
+
+static void s_plan_spec_kubelet(s_sup_t *sv, const rt_spec_host_t *h, const char *tag)
+{
+    const rt_spec_t *sp = sv->spec;
+    const char *drv = sv->driver[0] ? sv->driver : h->driver[0] ? h->driver : sp->driver;
+    const char *args[S_MAX_ARGS] = {"kubelet", "--node", h->name, "--pod-cidr", h->pod_cidr,
+                                    "--cluster-cidr", sp->pod_cidr, "--cluster-tag", tag};
+    int n = 9;
+    if (h->address[0])
+        args[n++] = "--node-ip", args[n++] = h->address;
+    if (drv[0])
+        args[n++] = "--driver", args[n++] = drv;
+    char id[96];
+    snprintf(id, sizeof id, "kubelet-%s", h->name);
+    s_plan_argv(sv, id, args, n);
+}
+
+static void s_plan_spec_controller(s_sup_t *sv, const char *kind)
+{
+    const rt_spec_t *sp = sv->spec;
+    const char *args[S_MAX_ARGS] = {"controller", kind};
+    int n = 2;
+    if (!strcmp(kind, "node-lifecycle") && sp->grace[0])
+        args[n++] = "--node-monitor-grace-period", args[n++] = sp->grace;
+    if (!strcmp(kind, "node-lifecycle") && sp->eviction[0])
+        args[n++] = "--pod-eviction-timeout", args[n++] = sp->eviction;
+    char id[64];
+    snprintf(id, sizeof id, "controller-%s", kind);
+    s_plan_argv(sv, id, args, n);
+}
+
+/* This host's share of the spec, in the same start order as s_plan. */
+static void s_plan_spec(s_sup_t *sv, const rt_spec_host_t *h)
+{
+    char tag[8];
+    snprintf(tag, sizeof tag, "%04x", s_cluster_hash(&sv->cfg) & 0xffff);
+    const char *http = sv->http[0] ? sv->http : sv->spec->http_port;
+    if (rt_spec_runs(h, "broker"))
+        s_plan_add(sv, "broker", "broker", NULL);
+    if (rt_spec_runs(h, "apiserver"))
+        s_plan_add(sv, "apiserver", "apiserver", NULL);
+    if (rt_spec_runs(h, "gateway") && strcmp(http, "none") != 0)
+        s_plan_add(sv, "gateway", "gateway", "--http-port", http[0] ? http : "8080", NULL);
+    if (rt_spec_runs(h, "scheduler"))
+        s_plan_add(sv, "scheduler", "scheduler", NULL);
+    static const char *ctrls[] = {"replicationcontroller", "replicaset", "garbage-collector",
+                                  "node-lifecycle"};
+    for (size_t i = 0; i < sizeof ctrls / sizeof ctrls[0]; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "controller-%s", ctrls[i]);
+        if (rt_spec_runs(h, id))
+            s_plan_spec_controller(sv, ctrls[i]);
+    }
+    if (rt_spec_runs(h, "kubelet"))
+        s_plan_spec_kubelet(sv, h, tag);
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -208,10 +288,109 @@ static void s_save_meta(const s_sup_t *sv)
     proto_now_rfc3339(ts);
     json_t *m =
         json_pack("{s:i, s:i, s:s}", "pid", (int)getpid(), "nodes", sv->nodes, "started", ts);
+    if (sv->spec) {
+        json_object_set_new(m, "spec", json_string(sv->spec_path));
+        json_object_set_new(m, "host", json_string(sv->host));
+        json_object_set_new(m, "cluster", json_string(sv->spec->cluster));
+    }
+    json_object_set_new(m, "broker", json_string(sv->cfg.broker));
+    json_object_set_new(m, "curve", json_boolean(sv->cfg.curve_dir[0] != 0));
     char *text = json_dumps(m, JSON_INDENT(2));
     s_write_file(rt_path(&sv->cfg, "run/supervisor.json", path, sizeof path), text);
     free(text);
     json_decref(m);
+}
+
+/* Rewrites $ZKUBE_HOME/config with broker= and curve_dir= (none when
+ * curve_dir is ""), keeping the lines of other keys. */
+static int s_write_config(const rt_config_t *cfg, const char *broker, const char *curve_dir)
+{
+    char path[PATH_MAX], line[4096];
+    size_t cap = 8192, len = 0;
+    char *text = malloc(cap);
+    if (!text)
+        return -ENOMEM;
+    len += (size_t)snprintf(text, cap, "broker=%s\n", broker);
+    if (curve_dir[0])
+        len += (size_t)snprintf(text + len, cap - len, "curve_dir=%s\n", curve_dir);
+    FILE *f = fopen(rt_path(cfg, "config", path, sizeof path), "r");
+    while (f && fgets(line, sizeof line, f)) {
+        const char *k = line + strspn(line, " \t");
+        if (!strncmp(k, "broker", 6) || !strncmp(k, "curve_dir", 9))
+            continue;
+        size_t n = strlen(line);
+        if (len + n + 2 >= cap)
+            break; /* other modules' keys beyond 8 KiB are not ours to keep */
+        memcpy(text + len, line, n + 1);
+        len += n;
+    }
+    if (f)
+        fclose(f);
+    int rc = s_write_file(path, text);
+    free(text);
+    return rc;
+}
+
+/* CURVE keys in home/keys: generated on the broker's host (keygen keeps
+ * existing keys), required elsewhere. 0 or -errno with a reason in err. */
+static int s_curve_keys(const rt_config_t *cfg, bool broker_host, char *dir, size_t dirlen,
+                        char *err, size_t errlen)
+{
+    unsigned char k[32];
+    if (!rt_path(cfg, "keys", dir, dirlen)) {
+        snprintf(err, errlen, "ZKUBE_HOME path too long");
+        return -ENAMETOOLONG;
+    }
+    if (broker_host)
+        return rt_curve_keygen(dir, err, errlen);
+    static const char *need[] = {"broker.pub", "client.pub", "client.key"};
+    for (size_t i = 0; i < 3; i++) {
+        int rc = rt_curve_read(dir, need[i], k, err, errlen);
+        if (rc) {
+            size_t n = strlen(err);
+            snprintf(err + n, errlen - n,
+                     " (copy $ZKUBE_HOME/keys from the broker's host, made there by `zkube "
+                     "certs` or `zkube up`)");
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* --spec: this host's share; config points at the spec's broker. */
+static int s_prepare_spec(s_sup_t *sv, char *err, size_t errlen)
+{
+    int rc = rt_spec_load(sv->spec_path, &sv->spec, err, errlen);
+    if (rc)
+        return rc;
+    const rt_spec_host_t *h = rt_spec_host(sv->spec, sv->host);
+    if (!h) {
+        snprintf(err, errlen, "%s: hosts: no host named \"%s\"", sv->spec_path, sv->host);
+        return -ENOENT;
+    }
+    char dir[PATH_MAX] = "";
+    rc = rt_config_mkdirs(&sv->cfg);
+    if (!rc && sv->spec->curve)
+        rc = s_curve_keys(&sv->cfg, rt_spec_runs(h, "broker"), dir, sizeof dir, err, errlen);
+    else if (rc)
+        snprintf(err, errlen, "%s: %s", sv->cfg.home, strerror(-rc));
+    if (!rc && (rc = s_write_config(&sv->cfg, sv->spec->broker, dir)) < 0)
+        snprintf(err, errlen, "%s/config: %s", sv->cfg.home, strerror(-rc));
+    if (!rc)
+        rc = rt_config_load(&sv->cfg, err, errlen);
+    if (!rc)
+        s_plan_spec(sv, h);
+    return rc;
+}
+
+/* --curve on one host: keys in home/keys, curve_dir in config. */
+static int s_prepare_curve(s_sup_t *sv, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    int rc = s_curve_keys(&sv->cfg, true, dir, sizeof dir, err, errlen);
+    if (!rc && (rc = s_write_config(&sv->cfg, sv->cfg.broker, dir)) < 0)
+        snprintf(err, errlen, "%s/config: %s", sv->cfg.home, strerror(-rc));
+    return rc ? rc : rt_config_load(&sv->cfg, err, errlen);
 }
 
 static int s_ensure_config(rt_config_t *cfg)
@@ -309,6 +488,35 @@ static bool s_reap(s_sup_t *sv)
     return changed;
 }
 
+/*
+ * After the kubelets have stopped: remove what their drivers left on this
+ * host (containers, sandboxes, bridges, veths, mounts, cgroups) — a
+ * kubelet's own shutdown leaves containers running on purpose, so that a
+ * restarted kubelet adopts them. Runs `zkube runc-cleanup` with each
+ * kubelet's own flags.
+ */
+static void s_cleanup_nodes(const s_sup_t *sv)
+{
+    for (size_t i = 0; i < S_NACTORS; i++) {
+        const s_actor_t *a = &sv->acts[i];
+        if (a->nargs < 1 || strcmp(a->args[0], "kubelet") != 0)
+            continue;
+        if (s_has_command && !s_has_command("runc-cleanup"))
+            return;
+        const char *argv[S_MAX_ARGS + 2] = {"zkube", "runc-cleanup"};
+        for (int k = 1; k < a->nargs && k < S_MAX_ARGS; k++)
+            argv[k + 1] = a->args[k];
+        pid_t pid = fork();
+        if (pid == 0) {
+            execv("/proc/self/exe", (char *const *)argv);
+            _exit(127);
+        }
+        int st;
+        if (pid > 0)
+            waitpid(pid, &st, 0);
+    }
+}
+
 static void s_stop_all(s_sup_t *sv)
 {
     for (size_t i = S_NACTORS; i-- > 0;)
@@ -351,8 +559,9 @@ static int s_supervise(s_sup_t *sv)
     s_write_file(rt_path(&sv->cfg, "run/supervisor.pid", path, sizeof path), text);
     s_save_meta(sv);
     setenv("ZKUBE_HOME", sv->cfg.home, 1);
-    fprintf(stderr, "supervisor: pid %d, ZKUBE_HOME=%s, nodes %d\n", (int)getpid(), sv->cfg.home,
-            sv->nodes);
+    fprintf(stderr, "supervisor: pid %d, ZKUBE_HOME=%s, broker %s%s, %s\n", (int)getpid(),
+            sv->cfg.home, sv->cfg.broker, sv->cfg.curve_dir[0] ? " (CURVE)" : "",
+            sv->host ? sv->host : "single host");
     for (bool stop = false; !stop;) {
         bool changed = s_reap(sv);
         int64_t now = proto_mono_ms();
@@ -369,6 +578,7 @@ static int s_supervise(s_sup_t *sv)
     }
     fprintf(stderr, "supervisor: stopping\n");
     s_stop_all(sv);
+    s_cleanup_nodes(sv);
     s_save(sv);
     unlink(rt_path(&sv->cfg, "run/supervisor.pid", path, sizeof path));
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -439,12 +649,43 @@ static int s_up_args(int argc, char **argv, s_sup_t *sv, bool *detach)
             if (*end || n < 0 || n > 10000)
                 return -1;
             *nodes = (int)n;
-        } else if ((!strcmp(argv[i], "--spec") || !strcmp(argv[i], "--host")) && i + 1 < argc) {
-            i++; /* cluster specs come with a later issue */
+            sv->nodes_given = true;
+        } else if (!strcmp(argv[i], "--spec") && i + 1 < argc) {
+            sv->spec_path = argv[++i];
+        } else if (!strcmp(argv[i], "--host") && i + 1 < argc) {
+            sv->host = argv[++i];
+        } else if (!strcmp(argv[i], "--curve")) {
+            sv->curve = true;
         } else {
             return -1;
         }
     }
+    /* a spec says everything --nodes and --curve would */
+    if (!sv->spec_path != !sv->host || (sv->spec_path && (sv->nodes_given || sv->curve)))
+        return -1;
+    return 0;
+}
+
+/* Config, keys and the plan of this host. 0, or a reason in err. */
+static int s_prepare(s_sup_t *sv, char *err, size_t errlen)
+{
+    int rc = rt_config_load(&sv->cfg, err, errlen);
+    if (rc)
+        return rc;
+    pid_t pid = s_running(&sv->cfg);
+    if (pid) {
+        snprintf(err, errlen, "already running (supervisor pid %d)", (int)pid);
+        return -EEXIST;
+    }
+    if (sv->spec_path)
+        return s_prepare_spec(sv, err, errlen);
+    if ((rc = s_ensure_config(&sv->cfg)) < 0) {
+        snprintf(err, errlen, "cannot prepare %s: %s", sv->cfg.home, strerror(-rc));
+        return rc;
+    }
+    if (sv->curve && (rc = s_prepare_curve(sv, err, errlen)) < 0)
+        return rc;
+    s_plan(sv);
     return 0;
 }
 
@@ -452,23 +693,22 @@ int rt_sup_up(int argc, char **argv)
 {
     static s_sup_t sv;
     bool detach = false;
-    char err[256];
+    char err[PATH_MAX + 512];
+    rt_spec_destroy(&sv.spec); /* static for its size; each call starts afresh */
+    memset(&sv, 0, sizeof sv);
     sv.nodes = 2;
     if (s_up_args(argc, argv, &sv, &detach) < 0) {
-        fprintf(stderr, "usage: zkube up [--nodes N] [--detach] [--driver runc|process|hollow] "
+        fprintf(stderr, "usage: zkube up [--nodes N] [--curve] [--detach] "
+                        "[--driver runc|process|hollow] [--http-port PORT|none]\n"
+                        "       zkube up --spec FILE --host NAME [--detach] [--driver D] "
                         "[--http-port PORT|none]\n");
         return 2;
     }
-    if (rt_config_load(&sv.cfg, err, sizeof err) < 0 || s_ensure_config(&sv.cfg) < 0) {
-        fprintf(stderr, "zkube up: cannot prepare %s: %s\n", sv.cfg.home, err);
+    if (s_prepare(&sv, err, sizeof err) < 0) {
+        fprintf(stderr, "zkube up: %s\n", err);
         return 1;
     }
-    s_plan(&sv);
-    pid_t pid = s_running(&sv.cfg);
-    if (pid) {
-        fprintf(stderr, "zkube: already running (supervisor pid %d)\n", (int)pid);
-        return 1;
-    }
+    pid_t pid;
     if (!detach)
         return s_supervise(&sv);
     fflush(NULL);
@@ -519,21 +759,23 @@ int rt_sup_down(int argc, char **argv)
 
 /* ---- status ---------------------------------------------------------------------- */
 
-static json_t *s_broker_peers(const rt_config_t *cfg)
+/* The broker's `status` reply (peers, curve, auth_denied ...), or NULL. */
+static json_t *s_broker_status(const rt_config_t *cfg)
 {
     char id[64], err[256];
     snprintf(id, sizeof id, "zkube-status-%d", (int)getpid());
     rt_actor_t *a = NULL;
     if (rt_actor_open(&a, id, cfg, err, sizeof err) < 0)
         return NULL;
-    json_t *body = json_object(), *reply = NULL, *peers = NULL;
+    json_t *body = json_object(), *reply = NULL;
     rt_call_opts_t o = {.timeout_ms = 1000, .retries = 0};
-    if (rt_call_sync(a, "broker", "status", body, &o, &reply) == 200)
-        peers = json_incref(json_object_get(reply, "peers"));
-    json_decref(reply);
+    if (rt_call_sync(a, "broker", "status", body, &o, &reply) != 200) {
+        json_decref(reply);
+        reply = NULL;
+    }
     json_decref(body);
     rt_actor_destroy(&a);
-    return peers;
+    return reply;
 }
 
 static void s_counts(const json_t *peers, const char *id, char in[24], char out[24])
@@ -568,11 +810,18 @@ int rt_sup_status(int argc, char **argv)
         return 1;
     }
     json_t *actors = json_load_file(rt_path(&cfg, "run/actors.json", path, sizeof path), 0, NULL);
-    json_t *peers = s_broker_peers(&cfg);
-    printf("%-16s %-8s %-8s %-9s %-10s %-9s %s\n", "ID", "PID", "UPTIME", "RESTARTS", "LAST-EXIT",
-           "MSGS-IN", "MSGS-OUT");
+    json_t *bst = s_broker_status(&cfg), *peers = json_object_get(bst, "peers");
     size_t i;
     json_t *a;
+    int w = 16; /* the ID column fits the longest id */
+    json_array_foreach(actors, i, a)
+    {
+        size_t n = strlen(json_string_value(json_object_get(a, "id")) ?: "");
+        if (n > (size_t)w && n < 64)
+            w = (int)n;
+    }
+    printf("%-*s %-8s %-8s %-9s %-10s %-9s %s\n", w, "ID", "PID", "UPTIME", "RESTARTS",
+           "LAST-EXIT", "MSGS-IN", "MSGS-OUT");
     json_array_foreach(actors, i, a)
     {
         const char *id = json_string_value(json_object_get(a, "id"));
@@ -583,11 +832,50 @@ int rt_sup_status(int argc, char **argv)
             proto_human_duration(
                 (int64_t)time(NULL) - json_integer_value(json_object_get(a, "startedUnix")), up);
         s_counts(peers, id ? id : "", in, out);
-        printf("%-16s %-8d %-8s %-9lld %-10s %-9s %s\n", id ? id : "?", pid, up,
+        printf("%-*s %-8d %-8s %-9lld %-10s %-9s %s\n", w, id ? id : "?", pid, up,
                (long long)json_integer_value(json_object_get(a, "restarts")),
                last && *last ? last : "-", in, out);
     }
+    if (json_is_true(json_object_get(bst, "curve")))
+        printf("broker: CURVE on, %lld connection(s) refused for an unknown client key\n",
+               (long long)json_integer_value(json_object_get(bst, "auth_denied")));
     json_decref(actors);
-    json_decref(peers);
+    json_decref(bst);
+    return 0;
+}
+
+/* ---- certs ------------------------------------------------------------------------ */
+
+int rt_sup_certs(int argc, char **argv)
+{
+    rt_config_t cfg;
+    char err[PATH_MAX + 128], dir[PATH_MAX] = "";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dir") && i + 1 < argc && strlen(argv[i + 1]) < sizeof dir) {
+            snprintf(dir, sizeof dir, "%s", argv[++i]);
+        } else {
+            fprintf(stderr, "usage: zkube certs [--dir DIR]   (default $ZKUBE_HOME/keys)\n");
+            return 2;
+        }
+    }
+    if (!dir[0]) {
+        int rc = rt_config_load(&cfg, err, sizeof err);
+        if (!rc && (rc = rt_config_mkdirs(&cfg)) < 0)
+            snprintf(err, sizeof err, "%s: %s", cfg.home, strerror(-rc));
+        if (rc) {
+            fprintf(stderr, "zkube certs: %s\n", err);
+            return 1;
+        }
+        rt_path(&cfg, "keys", dir, sizeof dir);
+    }
+    if (rt_curve_keygen(dir, err, sizeof err) < 0) {
+        fprintf(stderr, "zkube certs: %s\n", err);
+        return 1;
+    }
+    printf("CURVE keys in %s: broker.pub broker.key client.pub client.key\n"
+           "(existing keys are kept). Copy this folder to $ZKUBE_HOME/keys on every host of "
+           "the cluster;\nhosts without the broker need only broker.pub, client.pub, "
+           "client.key.\n",
+           dir);
     return 0;
 }

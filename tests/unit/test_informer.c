@@ -337,3 +337,33 @@ TEST(foreach_filters_by_selector)
     rt_informer_destroy(&inf);
     s_stop();
 }
+
+static json_t *s_slim(void *arg, const json_t *obj)
+{
+    (void)arg;
+    return json_pack("{s:{s:O, s:O, s:O}}", "metadata", "name",
+                     proto_obj_get(obj, "metadata.name"), "namespace",
+                     proto_obj_get(obj, "metadata.namespace"), "resourceVersion",
+                     proto_obj_get(obj, "metadata.resourceVersion"));
+}
+
+TEST(transform_reduces_cached_objects)
+{
+    s_start();
+    s_counts_t c = {0};
+    rt_informer_t *inf;
+    rt_informer_opts_t opts = {.transform = s_slim};
+    s_fake_op("add", json_pack("{s:s, s:{s:s}}", "name", "listed", "labels", "app", "kubia"));
+    REQUIRE(rt_informer_new(&inf, s_a, "pods", &opts, &s_h, &c) == 0);
+    WAIT_FOR(rt_informer_synced(inf));
+    s_fake_op("add", json_pack("{s:s, s:{s:s}}", "name", "watched", "labels", "app", "kubia"));
+    WAIT_FOR(rt_informer_get(inf, "default", "watched") != NULL);
+    const json_t *l = rt_informer_get(inf, "default", "listed");
+    const json_t *w = rt_informer_get(inf, "default", "watched");
+    CHECK(l && !proto_obj_get(l, "metadata.labels") && !json_object_get(l, "kind"));
+    CHECK(w && !proto_obj_get(w, "metadata.labels"));
+    CHECK_EQ_STR(proto_obj_name(w), "watched");
+    CHECK(proto_obj_rv(w) > 0);
+    rt_informer_destroy(&inf);
+    s_stop();
+}
