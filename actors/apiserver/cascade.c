@@ -413,6 +413,8 @@ int apisrv_op_delete(apisrv_t *s, const apisrv_rq_t *r, json_t **out)
     if (rc < 0)
         return apisrv_store_err(s, rc, r->k, r->name, out);
     code = s_preconditions(r, obj, out);
+    if (!json_object_get(r->body, "propagationPolicy") && s_has_finalizer(obj, "orphan"))
+        pol = S_ORPHAN; /* as Kubernetes: the object's own orphan finalizer decides */
     if (!code && r->dry_run) {
         *out = json_incref(obj);
         code = 200;
