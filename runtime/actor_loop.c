@@ -128,6 +128,18 @@ static int s_timers_fire(rt_actor_t *a, int64_t now)
 
 /* --- fds ----------------------------------------------------------------- */
 
+/* rt_fd_add speaks poll(2)'s POLLIN/POLLOUT; zmq_poll has its own bits. */
+static short s_zmq_events(short ev)
+{
+    return (short)(((ev & POLLIN) ? ZMQ_POLLIN : 0) | ((ev & POLLOUT) ? ZMQ_POLLOUT : 0));
+}
+
+static short s_poll_events(short zev)
+{
+    return (short)(((zev & ZMQ_POLLIN) ? POLLIN : 0) | ((zev & ZMQ_POLLOUT) ? POLLOUT : 0) |
+                   ((zev & ZMQ_POLLERR) ? POLLERR : 0));
+}
+
 int rt_fd_add(rt_actor_t *a, int fd, short events, rt_fd_fn *fn, void *arg)
 {
     if (fd < 0 || !fn)
@@ -165,7 +177,7 @@ static int s_fds_dispatch(rt_actor_t *a, zmq_pollitem_t *it, int n)
         for (size_t j = 0; j < a->nfd; j++) { /* look again: a handler may remove fds */
             if (a->fds[j].fd != it[i].fd)
                 continue;
-            a->fds[j].fn(a, it[i].fd, it[i].revents, a->fds[j].arg);
+            a->fds[j].fn(a, it[i].fd, s_poll_events(it[i].revents), a->fds[j].arg);
             done++;
             break;
         }
@@ -266,7 +278,7 @@ static void s_once(rt_actor_t *a, int64_t until)
     };
     int nfd = (int)a->nfd;
     for (int i = 0; i < nfd; i++)
-        it[3 + i] = (zmq_pollitem_t){NULL, a->fds[i].fd, a->fds[i].events, 0};
+        it[3 + i] = (zmq_pollitem_t){NULL, a->fds[i].fd, s_zmq_events(a->fds[i].events), 0};
     int64_t now = proto_mono_ms();
     if (zmq_poll(it, 3 + nfd, s_timeout(a, now, until)) < 0 && errno != EINTR)
         return;

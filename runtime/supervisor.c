@@ -495,6 +495,16 @@ static bool s_reap(s_sup_t *sv)
  * restarted kubelet adopts them. Runs `zkube runc-cleanup` with each
  * kubelet's own flags.
  */
+static bool s_cleanup_flag(const char *flag)
+{
+    static const char *const ok[] = {"--node", "--pod-cidr", "--cluster-cidr", "--cluster-tag",
+                                     "--driver", "--state-dir", NULL};
+    for (size_t i = 0; ok[i]; i++)
+        if (!strcmp(flag, ok[i]))
+            return true;
+    return false;
+}
+
 static void s_cleanup_nodes(const s_sup_t *sv)
 {
     for (size_t i = 0; i < S_NACTORS; i++) {
@@ -504,8 +514,10 @@ static void s_cleanup_nodes(const s_sup_t *sv)
         if (s_has_command && !s_has_command("runc-cleanup"))
             return;
         const char *argv[S_MAX_ARGS + 2] = {"zkube", "runc-cleanup"};
-        for (int k = 1; k < a->nargs && k < S_MAX_ARGS; k++)
-            argv[k + 1] = a->args[k];
+        int n = 2;
+        for (int k = 1; k + 1 < a->nargs; k += 2) /* only the flags runc-cleanup takes */
+            if (s_cleanup_flag(a->args[k]))
+                argv[n++] = a->args[k], argv[n++] = a->args[k + 1];
         pid_t pid = fork();
         if (pid == 0) {
             execv("/proc/self/exe", (char *const *)argv);
