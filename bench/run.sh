@@ -34,7 +34,7 @@ zk_stop() {
 trap cleanup EXIT INT TERM
 
 for b in "$BUILD"/bench/*; do
-    case "$(basename "$b")" in api|*.o|*.d) continue ;; esac
+    case "$(basename "$b")" in api|sched_bench|*.o|*.d) continue ;; esac
     [ -x "$b" ] || continue
     echo "== $(basename "$b")"
     "$b" || echo "(failed: $b)"
@@ -69,3 +69,13 @@ for r in $(seq 1 "$ROUNDS"); do
         printf '%-13s %14s %14s %8s %12s %12s\n' $ph "${z:--}" "${e:--}" "$ratio" "$(p99 $ph "$TMP/zk.out")" "$(p99 $ph "$TMP/etcd.out")"
     done
 done
+
+echo "== scheduler: 10,000 pods on 1,000 and 5,000 hollow nodes (sched_bench)"
+rm -rf "$TMP/zk"
+if ZKUBE_HOME="$TMP/zk" bin/zkube up --detach --nodes 0 --http-port none >/dev/null; then
+    ZKUBE_HOME="$TMP/zk" timeout 150 "$BUILD/bench/sched_bench" --cluster --nodes 1000,5000 --pods 10000 --seconds 120 ||
+        echo "(sched_bench: not every pod was bound in time)"
+    ZKUBE_HOME="$TMP/zk" bin/zkube down >/dev/null
+else
+    echo "zkube up failed"
+fi
