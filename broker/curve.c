@@ -111,8 +111,11 @@ static void s_zap_one(broker_t *b, zmq_msg_t *f, int n)
 {
     bool ok = n == 7 && zmq_msg_size(&f[5]) == 5 && !memcmp(zmq_msg_data(&f[5]), "CURVE", 5) &&
               s_known(b, &f[6]);
-    if (!ok)
+    if (!ok) {
         b->auth_denied++;
+        rt_warn("CURVE: refused a connection from %.*s: unknown client key",
+                n >= 4 ? (int)zmq_msg_size(&f[3]) : 1, n >= 4 ? (char *)zmq_msg_data(&f[3]) : "?");
+    }
     zmq_send(b->zap, "1.0", 3, ZMQ_SNDMORE);
     if (n >= 2)
         zmq_send(b->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);

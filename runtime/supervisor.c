@@ -78,11 +78,11 @@ typedef struct s_sup {
     s_child_t kids[S_MAX_ACTORS];
     size_t nacts;
     int nodes;
-    char driver[32];    /* kubelet driver, "" = kubelet's default */
-    char http[64];      /* gateway port, "none" = no gateway */
+    char driver[32];              /* kubelet driver, "" = kubelet's default */
+    char http[64];                /* gateway port, "none" = no gateway */
     const char *spec_path, *host; /* --spec FILE --host NAME, or NULL */
     rt_spec_t *spec;
-    bool curve;         /* --curve (single host) */
+    bool curve; /* --curve (single host) */
     bool nodes_given;
 } s_sup_t;
 
@@ -127,8 +127,7 @@ static void s_plan(s_sup_t *sv)
     s_plan_add(sv, "broker", "broker", NULL);
     s_plan_add(sv, "apiserver", "apiserver", NULL);
     if (strcmp(sv->http, "none") != 0)
-        s_plan_add(sv, "gateway", "gateway", "--http-port", sv->http[0] ? sv->http : "8080",
-                   NULL);
+        s_plan_add(sv, "gateway", "gateway", "--http-port", sv->http[0] ? sv->http : "8080", NULL);
     s_plan_add(sv, "scheduler", "scheduler", NULL);
     static const char *ctrls[] = {"replicationcontroller", "replicaset", "garbage-collector",
                                   "node-lifecycle"};
@@ -168,8 +167,9 @@ static void s_plan_spec_kubelet(s_sup_t *sv, const rt_spec_host_t *h, const char
 {
     const rt_spec_t *sp = sv->spec;
     const char *drv = sv->driver[0] ? sv->driver : h->driver[0] ? h->driver : sp->driver;
-    const char *args[S_MAX_ARGS] = {"kubelet", "--node", h->name, "--pod-cidr", h->pod_cidr,
-                                    "--cluster-cidr", sp->pod_cidr, "--cluster-tag", tag};
+    const char *args[S_MAX_ARGS] = {"kubelet",    "--node",        h->name,
+                                    "--pod-cidr", h->pod_cidr,     "--cluster-cidr",
+                                    sp->pod_cidr, "--cluster-tag", tag};
     int n = 9;
     if (h->address[0])
         args[n++] = "--node-ip", args[n++] = h->address;
@@ -497,8 +497,8 @@ static bool s_reap(s_sup_t *sv)
  */
 static bool s_cleanup_flag(const char *flag)
 {
-    static const char *const ok[] = {"--node", "--pod-cidr", "--cluster-cidr", "--cluster-tag",
-                                     "--driver", "--state-dir", NULL};
+    static const char *const ok[] = {
+        "--node", "--pod-cidr", "--cluster-cidr", "--cluster-tag", "--driver", "--state-dir", NULL};
     for (size_t i = 0; ok[i]; i++)
         if (!strcmp(flag, ok[i]))
             return true;
@@ -807,6 +807,18 @@ static void s_counts(const json_t *peers, const char *id, char in[24], char out[
     }
 }
 
+/* For a share of a cluster spec: which cluster, host and broker. */
+static void s_print_share(const rt_config_t *cfg)
+{
+    char path[PATH_MAX];
+    json_t *meta = json_load_file(rt_path(cfg, "run/supervisor.json", path, sizeof path), 0, NULL);
+    const char *host = json_string_value(json_object_get(meta, "host"));
+    if (host)
+        printf("cluster %s, host %s, broker %s\n",
+               json_string_value(json_object_get(meta, "cluster")) ?: "?", host, cfg->broker);
+    json_decref(meta);
+}
+
 int rt_sup_status(int argc, char **argv)
 {
     (void)argc;
@@ -822,6 +834,7 @@ int rt_sup_status(int argc, char **argv)
         return 1;
     }
     json_t *actors = json_load_file(rt_path(&cfg, "run/actors.json", path, sizeof path), 0, NULL);
+    s_print_share(&cfg);
     json_t *bst = s_broker_status(&cfg), *peers = json_object_get(bst, "peers");
     size_t i;
     json_t *a;
@@ -832,8 +845,8 @@ int rt_sup_status(int argc, char **argv)
         if (n > (size_t)w && n < 64)
             w = (int)n;
     }
-    printf("%-*s %-8s %-8s %-9s %-10s %-9s %s\n", w, "ID", "PID", "UPTIME", "RESTARTS",
-           "LAST-EXIT", "MSGS-IN", "MSGS-OUT");
+    printf("%-*s %-8s %-8s %-9s %-10s %-9s %s\n", w, "ID", "PID", "UPTIME", "RESTARTS", "LAST-EXIT",
+           "MSGS-IN", "MSGS-OUT");
     json_array_foreach(actors, i, a)
     {
         const char *id = json_string_value(json_object_get(a, "id"));

@@ -19,6 +19,17 @@ void rt_sup_set_commands(bool (*has)(const char *name));
  * [--http-port PORT|none] [--spec FILE --host NAME]`: broker, apiserver,
  * gateway, scheduler, controllers, and N kubelets (node1..nodeN, default 2). */
 int rt_sup_up(int argc, char **argv);
+/* With --spec FILE --host NAME only NAME's actors of the cluster spec
+ * (runtime/spec.h) start, pointed at its broker ($ZKUBE_HOME/config gets
+ * broker= and curve_dir=); `curve: true` (or --curve on one host) generates
+ * the CURVE keys in $ZKUBE_HOME/keys on the broker's host and requires them
+ * on the others. Errors name the spec file and field. */
+
+/* `zkube certs [--dir DIR]`: generates the cluster's CURVE keys (broker and
+ * client pairs, Z85 text) in DIR (default $ZKUBE_HOME/keys), keeping any
+ * that exist. 0, 1 on failure, 2 on a usage error. */
+int rt_sup_certs(int argc, char **argv);
+
 /* `zkube down`: SIGTERM to the supervisor, which stops its actors in reverse
  * order and waits for them; returns once everything has exited. */
 int rt_sup_down(int argc, char **argv);

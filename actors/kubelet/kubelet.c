@@ -17,6 +17,7 @@
 
 #include "actors/kubelet/image.h"
 #include "actors/kubelet/kubelet.h"
+#include "actors/kubelet/routes.h"
 #include "protocol/obj.h"
 #include "protocol/status.h"
 #include "runtime/log.h"
@@ -414,6 +415,7 @@ static void s_close(kl_kubelet_t *k)
     rt_informer_destroy(&k->secret_inf);
     json_decref(k->node_info);
     json_decref(k->resources);
+    kubelet_routes_stop();
     rt_actor_destroy(&k->a);
 }
 
@@ -440,6 +442,10 @@ int kl_run(const rt_config_t *cfg, const kl_opts_t *o)
     }
     if (rc == 0)
         rc = s_open_nodes(&k);
+    /* host-gw: routes to the pod CIDRs of nodes on other hosts */
+    if (rc == 0 && !o->count && !k.hollow && o->cluster_cidr &&
+        kubelet_routes_start_in(k.a, o->node, o->cluster_cidr, err, sizeof err) < 0)
+        rt_warn("%s (pods on other hosts are not reachable by pod IP)", err);
     if (rc == 0) {
         rt_info("kubelet %s: %zu node(s), driver %s", o->node, k.nnodes, o->driver);
         k.sync_timer = rt_timer_add(k.a, 500, true, s_on_sync, &k);
