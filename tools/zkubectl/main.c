@@ -11,6 +11,12 @@
 
 typedef int(s_cmd_fn)(ctl_t *c);
 
+/* logs.c, exec.c: verbs with their own flags (-c, -f, -p mean other things
+ * there); they connect by themselves and return the exit code. */
+const char *ctl_raw_verb(int argc, char **argv);
+int ctl_logs_main(int argc, char **argv);
+int ctl_exec_main(int argc, char **argv);
+
 static const struct {
     const char *name;
     s_cmd_fn *fn;
@@ -29,6 +35,8 @@ static const struct {
     {"patch", ctl_cmd_patch, "Update fields of a resource"},
     {"api-resources", ctl_cmd_api_resources, "Print the supported API resources on the server"},
     {"version", ctl_cmd_version, "Print the client and server version information"},
+    {"logs", NULL, "Print the logs for a container in a pod"},
+    {"exec", NULL, "Execute a command in a container"},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -45,6 +53,11 @@ static int s_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    const char *raw = ctl_raw_verb(argc, argv);
+    if (raw && !strcmp(raw, "logs"))
+        return ctl_logs_main(argc, argv);
+    if (raw && !strcmp(raw, "exec"))
+        return ctl_exec_main(argc, argv);
     ctl_args_t a;
     char err[CTL_ERR] = "";
     int rc = ctl_args_parse(argc, argv, &a, err, sizeof err);
@@ -56,7 +69,7 @@ int main(int argc, char **argv)
     if (!a.verb || (a.help && !a.verb))
         return s_usage(stdout);
     for (size_t i = 0; i < S_NCMDS; i++) {
-        if (strcmp(a.verb, s_cmds[i].name))
+        if (strcmp(a.verb, s_cmds[i].name) || !s_cmds[i].fn)
             continue;
         if (a.help) {
             printf("%s.\n\nUsage:\n  zkubectl %s [flags]\n", s_cmds[i].help, a.verb);
