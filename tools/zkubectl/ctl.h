@@ -133,6 +133,20 @@ void ctl_tw_flush(ctl_tw_t **tw, FILE *f);
 
 /* --- verbs ---------------------------------------------------------------- */
 
+/* logs.c / exec.c: verbs with their own grammar (-c, -f, -p differ); they
+ * connect by themselves and return the process exit code. */
+int ctl_logs_main(int argc, char **argv);
+int ctl_exec_main(int argc, char **argv);
+/* The first positional argument of argv (the verb), skipping global flags. */
+const char *ctl_raw_verb(int argc, char **argv);
+/* Go's time.ParseDuration to milliseconds; 0 or -EINVAL. */
+int ctl_parse_duration(const char *s, int64_t *ms);
+/* POD or TYPE/NAME (pod, rc, rs, deploy, job, ds, sts) to a pod; 0 or 1 (printed). */
+int ctl_pod_resolve(ctl_t *c, const char *target, json_t **pod);
+/* One request to kubelet-<spec.nodeName>; returns the code, *reply owned. */
+int ctl_kubelet_call(ctl_t *c, const json_t *pod, const char *op, const json_t *body,
+                     int timeout_ms, json_t **reply);
+
 int ctl_cmd_get(ctl_t *c);
 int ctl_cmd_create(ctl_t *c);  /* create -f */
 int ctl_cmd_apply(ctl_t *c);   /* apply -f */

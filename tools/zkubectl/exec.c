@@ -21,11 +21,6 @@
 #define CTL_EXEC_SLACK_MS 15000 /* the reply may arrive this long after the timeout */
 
 /* logs.c (see the report: to move into ctl.h) */
-int ctl_parse_duration(const char *s, int64_t *ms);
-int ctl_pod_resolve(ctl_t *c, const char *target, json_t **pod);
-int ctl_kubelet_call(ctl_t *c, const json_t *pod, const char *op, const json_t *body,
-                     int timeout_ms, json_t **reply);
-int ctl_exec_main(int argc, char **argv);
 
 typedef struct ctl_exec_opts {
     const char *ns, *container, *target;

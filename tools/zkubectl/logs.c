@@ -32,12 +32,6 @@
 #define CTL_LOGS_RETRY_MS 15000 /* a follow survives a kubelet restart this long */
 
 /* Shared with exec.c and main.c (see the report: to move into ctl.h). */
-const char *ctl_raw_verb(int argc, char **argv);
-int ctl_parse_duration(const char *s, int64_t *ms);
-int ctl_pod_resolve(ctl_t *c, const char *target, json_t **pod);
-int ctl_kubelet_call(ctl_t *c, const json_t *pod, const char *op, const json_t *body,
-                     int timeout_ms, json_t **reply);
-int ctl_logs_main(int argc, char **argv);
 
 typedef struct ctl_logs_opts {
     const char *ns, *container, *target, *selector;

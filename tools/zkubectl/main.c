@@ -13,9 +13,6 @@ typedef int(s_cmd_fn)(ctl_t *c);
 
 /* logs.c, exec.c: verbs with their own flags (-c, -f, -p mean other things
  * there); they connect by themselves and return the exit code. */
-const char *ctl_raw_verb(int argc, char **argv);
-int ctl_logs_main(int argc, char **argv);
-int ctl_exec_main(int argc, char **argv);
 
 static const struct {
     const char *name;
