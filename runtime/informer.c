@@ -428,3 +428,66 @@ size_t rt_informer_count(const rt_informer_t *inf)
 {
     return inf->count;
 }
+
+/* ---- transforms -------------------------------------------------------------- */
+
+static void s_copy_key(json_t *dst, const json_t *src, const char *key)
+{
+    json_t *v = json_object_get(src, key);
+    if (v)
+        json_object_set(dst, key, v);
+}
+
+json_t *rt_informer_meta_only(void *arg, const json_t *obj)
+{
+    (void)arg;
+    json_t *out = json_object();
+    s_copy_key(out, obj, "apiVersion");
+    s_copy_key(out, obj, "kind");
+    json_t *md = json_object_get(obj, "metadata");
+    if (json_is_object(md)) {
+        json_t *m = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(md, k, v) if (strcmp(k, "managedFields") && strcmp(k, "annotations"))
+            json_object_set(m, k, v);
+        json_object_set_new(out, "metadata", m);
+    }
+    return out;
+}
+
+json_t *rt_informer_pod_summary(void *arg, const json_t *pod)
+{
+    json_t *out = rt_informer_meta_only(arg, pod);
+    json_t *spec = json_object_get(pod, "spec"), *status = json_object_get(pod, "status");
+    json_t *s = json_object();
+    s_copy_key(s, spec, "nodeName");
+    s_copy_key(s, spec, "tolerations");
+    s_copy_key(s, spec, "schedulerName");
+    json_object_set_new(out, "spec", s);
+    json_t *st = json_object();
+    s_copy_key(st, status, "phase");
+    s_copy_key(st, status, "podIP");
+    s_copy_key(st, status, "startTime");
+    json_t *conds = json_array(), *c;
+    size_t i;
+    json_array_foreach(json_object_get(status, "conditions"), i, c) {
+        json_t *k = json_object();
+        s_copy_key(k, c, "type");
+        s_copy_key(k, c, "status");
+        s_copy_key(k, c, "lastTransitionTime");
+        json_array_append_new(conds, k);
+    }
+    json_object_set_new(st, "conditions", conds);
+    json_t *css = json_array();
+    json_array_foreach(json_object_get(status, "containerStatuses"), i, c) {
+        json_t *k = json_object();
+        s_copy_key(k, c, "name");
+        s_copy_key(k, c, "ready");
+        s_copy_key(k, c, "restartCount");
+        json_array_append_new(css, k);
+    }
+    json_object_set_new(st, "containerStatuses", css);
+    json_object_set_new(out, "status", st);
+    return out;
+}

@@ -49,6 +49,15 @@ typedef struct rt_informer_opts {
     json_t *(*transform)(void *arg, const json_t *obj);
 } rt_informer_opts_t;
 
+/* Ready-made transforms. meta_only: apiVersion, kind and metadata without
+ * managedFields and annotations (enough for owner/finalizer logic).
+ * pod_summary: that, plus spec.{nodeName, tolerations, schedulerName} and
+ * status.{phase, podIP, startTime, conditions[{type, status,
+ * lastTransitionTime}], containerStatuses[{name, ready, restartCount}]} —
+ * what controllers rank and count pods by. */
+json_t *rt_informer_meta_only(void *arg, const json_t *obj);
+json_t *rt_informer_pod_summary(void *arg, const json_t *pod);
+
 /* Starts an informer for resource (plural, "pods"). opts may be NULL. */
 int rt_informer_new(rt_informer_t **out, rt_actor_t *a, const char *resource,
                     const rt_informer_opts_t *opts, const rt_informer_handlers_t *h, void *arg);

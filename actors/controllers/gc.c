@@ -483,7 +483,9 @@ static void s_open_sources(s_gc_t *gc)
             continue;
         s_src_t *s = &gc->src[gc->nsrc];
         *s = (s_src_t){gc, k->resource, k->namespaced, NULL};
-        if (rt_informer_new(&s->inf, gc->a, k->resource, NULL, &h, s) == 0)
+        /* the collector reasons on metadata only: owners, finalizers */
+        static const rt_informer_opts_t s_meta = {.transform = rt_informer_meta_only};
+        if (rt_informer_new(&s->inf, gc->a, k->resource, &s_meta, &h, s) == 0)
             gc->nsrc++;
         else
             rt_warn("garbage collector: cannot watch %s", k->resource);

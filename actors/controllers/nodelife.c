@@ -264,9 +264,10 @@ int ctrl_nl_run(const rt_config_t *cfg, const ctrl_opts_t *o)
         json_decref(nl.inflight);
         return -1;
     }
+    static const rt_informer_opts_t s_pod_opts = {.transform = rt_informer_pod_summary};
     int rc = rt_informer_new(&nl.nodes, nl.a, "nodes", NULL, &nh, &nl);
     if (rc == 0)
-        rc = rt_informer_new(&nl.pods, nl.a, "pods", NULL, &ph, &nl);
+        rc = rt_informer_new(&nl.pods, nl.a, "pods", &s_pod_opts, &ph, &nl);
     if (rc == 0) {
         rt_timer_add(nl.a, (int)o->monitor_ms, true, s_tick, &nl);
         rt_info("node lifecycle running: grace %lld ms, eviction after %lld s",
