@@ -79,3 +79,6 @@ if ZKUBE_HOME="$TMP/zk" bin/zkube up --detach --nodes 0 --http-port none >/dev/n
 else
     echo "zkube up failed"
 fi
+
+echo "== kubectl through the gateway vs zkubectl (10,000 pods)"
+sh bench/gateway_get.sh

@@ -8,6 +8,7 @@
  */
 #include "runtime/informer.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,13 @@ static void s_replace(rt_informer_t *inf, const json_t *items)
     json_decref(old);
 }
 
+static void s_trim(rt_actor_t *a, void *arg)
+{
+    (void)a;
+    (void)arg;
+    malloc_trim(0);
+}
+
 static void s_list_reply(rt_actor_t *a, int code, const json_t *body, void *arg)
 {
     s_list_ctx_t *ctx = arg;
@@ -243,6 +251,8 @@ static void s_list_reply(rt_actor_t *a, int code, const json_t *body, void *arg)
     inf->synced = true;
     if (inf->h.synced)
         inf->h.synced(inf->arg);
+    if (json_array_size(items) > 500) /* the decoded list is transient: once it is */
+        rt_timer_add(inf->a, 0, false, s_trim, NULL); /* freed, return it to the system */
     if (!ok)
         rt_informer_relist(inf);
     (void)a;

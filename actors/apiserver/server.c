@@ -16,6 +16,7 @@
  * with the events already published. Operations that scan the store
  * (delete cascades, namespace deletion, deletecollection) flush first too.
  */
+#include <malloc.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,7 +321,11 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
         return;
     }
     s_reply(s, &req, ck, code, out);
+    size_t big = json_array_size(json_object_get(out, "items")) +
+                 json_array_size(json_object_get(out, "rows"));
     json_decref(out);
+    if (big > 500)
+        malloc_trim(0); /* give a large list's memory back to the system now */
 }
 
 static void s_on_batch_end(rt_actor_t *a, void *arg)

@@ -40,13 +40,13 @@ typedef enum gw_route_type {
 
 typedef struct gw_route {
     gw_route_type_t type;
-    char group[64];   /* "" for the core group */
-    char version[16]; /* "v1" */
-    const proto_kind_t *k; /* GW_R_RESOURCE: the kind of the resource */
-    char ns[64];      /* "" when the path names no namespace */
+    char group[64];             /* "" for the core group */
+    char version[16];           /* "v1" */
+    const proto_kind_t *k;      /* GW_R_RESOURCE: the kind of the resource */
+    char ns[64];                /* "" when the path names no namespace */
     char name[GW_NAME_MAX + 1]; /* "" for a collection */
-    char sub[32];     /* subresource ("status", "scale", "binding", "log" ...) or "" */
-    bool watch_path;  /* legacy /watch/ prefix */
+    char sub[32];               /* subresource ("status", "scale", "binding", "log" ...) or "" */
+    bool watch_path;            /* legacy /watch/ prefix */
 } gw_route_t;
 
 /*
@@ -85,6 +85,36 @@ int gw_request_build(const char *method, const gw_route_t *r, const json_t *quer
  * (200, or 404 with a Status when the group or version is unknown).
  */
 json_t *gw_discovery(const gw_route_t *r, int *code);
+
+/*
+ * Served group-versions (versions.c): each kind's current one and the old
+ * ones it converts from. gw_kind_lookup finds the kind served as resource
+ * (NULL: any resource) in group/version, or NULL.
+ */
+const proto_kind_t *gw_kind_lookup(const char *group, const char *version, const char *resource);
+bool gw_gv_served(const char *group, const char *version);
+/* True for an old (converted) group-version such as apps/v1beta2. */
+bool gw_gv_is_old(const char *group, const char *version);
+/* The i-th old group-version candidate; false when i is out of range or
+ * the version serves no kind. */
+size_t gw_old_gv_count(void);
+bool gw_old_gv_at(size_t i, char group[64], char version[16]);
+/* Labels an object (or a list and its items) of kind k with the apiVersion
+ * group/version the client asked for, when it is not k's current one. */
+void gw_relabel(json_t *body, const proto_kind_t *k, const char *group, const char *version);
+
+/* A merge/strategic patch sent through an old version, converted in place
+ * to the current version's shape (Ingress backends); no-op otherwise. */
+void gw_patch_up(json_t *patch, const proto_kind_t *k, const char *group, const char *version);
+
+/*
+ * Decodes a Kubernetes protobuf request body ("k8s\0" + runtime.Unknown) of
+ * the kinds kubectl's `create` generators send (Namespace, Secret,
+ * ConfigMap) into the object's JSON form (*out, caller owns). Returns 0,
+ * PROTO_EBADREQUEST when malformed, PROTO_EUNSUPPORTED for other kinds;
+ * err says why.
+ */
+int gw_pb_decode(const char *body, size_t len, json_t **out, char *err, size_t errlen);
 
 /* A Status object for an HTTP code with no PROTO_E* counterpart (e.g. 501
  * NotImplemented). Caller owns. */

@@ -25,7 +25,12 @@
 #include "protocol/table.h"
 #include "runtime/log.h"
 
-#define S_CALL_TIMEOUT_MS 30000
+/* Per attempt; retried twice on timeout or no apiserver (the apiserver
+ * answers a retried write from its reply cache, so retries are safe): an
+ * apiserver killed and restarted meanwhile does not fail the request. */
+#define S_CALL_TIMEOUT_MS 10000
+#define S_CALL_RETRIES 2
+#define S_TOO_LARGE "the request body is too large (limit 32 MiB)"
 
 uint64_t gw_next_id(gw_t *g)
 {
@@ -196,8 +201,8 @@ static enum MHD_Result s_collect_query(void *cls, enum MHD_ValueKind kind, const
 /* includeObject=Object: the Table is built here from the plain object(s). */
 static json_t *s_local_table(const gw_route_t *r, const json_t *reply)
 {
-    json_t *items = *r->name ? json_pack("[O]", reply) : json_incref(json_object_get(reply,
-                                                                                    "items"));
+    json_t *items =
+        *r->name ? json_pack("[O]", reply) : json_incref(json_object_get(reply, "items"));
     json_t *t = proto_table_build(r->k, items ? items : json_array(), (int64_t)time(NULL), true);
     json_decref(items);
     json_t *md = json_object_get(reply, "metadata");
@@ -223,10 +228,14 @@ static void s_on_reply(rt_actor_t *a, int code, const json_t *body, void *arg)
     if (!x || x->state != GW_C_WAIT)
         return;
     x->code = code;
-    if (x->local_table && code == 200 && body)
+    if (x->local_table && code == 200 && body) {
         x->reply = s_local_table(&x->route, body);
-    else
+    } else if (body && gw_gv_is_old(x->route.group, x->route.version)) {
+        x->reply = json_deep_copy(body);
+        gw_relabel(x->reply, x->route.k, x->route.group, x->route.version);
+    } else {
         x->reply = body ? json_incref((json_t *)body) : NULL;
+    }
     x->state = GW_C_DONE;
     MHD_resume_connection(x->c);
     gw_kick(gw);
@@ -238,7 +247,7 @@ static enum MHD_Result s_call(gw_t *g, gw_conn_t *x, const char *op, const json_
     if (!arg)
         abort();
     *arg = (s_closure_t){g, x->id};
-    rt_call_opts_t o = {.timeout_ms = S_CALL_TIMEOUT_MS, .retries = 0};
+    rt_call_opts_t o = {.timeout_ms = S_CALL_TIMEOUT_MS, .retries = S_CALL_RETRIES};
     int rc = rt_call(g->a, "apiserver", op, body, &o, s_on_reply, arg);
     if (rc < 0) {
         free(arg);
@@ -247,6 +256,20 @@ static enum MHD_Result s_call(gw_t *g, gw_conn_t *x, const char *op, const json_
     x->state = GW_C_WAIT;
     MHD_suspend_connection(x->c);
     return MHD_YES;
+}
+
+void gw_conn_done(gw_t *g, uint64_t id, int code, json_t *reply)
+{
+    gw_conn_t *x = s_conn_find(g, id);
+    if (!x || x->state != GW_C_WAIT) {
+        json_decref(reply);
+        return;
+    }
+    x->code = code;
+    x->reply = reply;
+    x->state = GW_C_DONE;
+    MHD_resume_connection(x->c);
+    gw_kick(g);
 }
 
 /* ---- dispatch -------------------------------------------------------------- */
@@ -261,6 +284,7 @@ static enum MHD_Result s_resource(gw_t *g, gw_conn_t *x, const char *method)
     int code = gw_request_build(method, &x->route, query, ctype, x->body, x->len, &op, &body);
     bool table = !code && gw_accept_table(accept);
     const char *inc = json_string_value(json_object_get(query, "includeObject"));
+    bool with_objects = inc && !strcmp(inc, "Object");
     json_decref(query);
     enum MHD_Result res;
     if (code) {
@@ -269,7 +293,7 @@ static enum MHD_Result s_resource(gw_t *g, gw_conn_t *x, const char *method)
         res = gw_watch_start(g, x, body, table);
     } else {
         if (table && (!strcmp(op, "get") || !strcmp(op, "list"))) {
-            if (inc && !strcmp(inc, "Object"))
+            if (with_objects)
                 x->local_table = true;
             else
                 json_object_set_new(body, "as", json_string("Table"));
@@ -283,19 +307,20 @@ static enum MHD_Result s_resource(gw_t *g, gw_conn_t *x, const char *method)
 static enum MHD_Result s_act(gw_t *g, gw_conn_t *x, const char *url, const char *method)
 {
     if (x->too_big)
-        return s_send_status(x->c, PROTO_ETOOLARGE, "the request body is too large (limit "
-                                                    "32 MiB)");
+        return s_send_status(x->c, PROTO_ETOOLARGE, S_TOO_LARGE);
     int rc = gw_route_parse(url, &x->route);
     if (rc == PROTO_EBADREQUEST)
         return s_send_status(x->c, rc, "the request path is malformed");
     if (rc < 0)
-        return s_send_status(x->c, PROTO_ENOTFOUND, "the server could not find the requested "
-                                                    "resource");
+        return s_send_status(x->c, PROTO_ENOTFOUND,
+                             "the server could not find the requested "
+                             "resource");
     if (x->route.type == GW_R_RESOURCE)
         return s_resource(g, x, method);
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-        return s_send_status(x->c, PROTO_EMETHOD, "the server does not allow this method on "
-                                                  "the requested resource");
+        return s_send_status(x->c, PROTO_EMETHOD,
+                             "the server does not allow this method on "
+                             "the requested resource");
     if (x->route.type == GW_R_VERSION)
         return s_call(g, x, "version", NULL);
     int code = 200;
@@ -321,8 +346,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
     if (!x) {
         *con_cls = s_conn_new(g, c);
         if (s_declared_too_big(c))
-            return s_send_status(c, PROTO_ETOOLARGE, "the request body is too large (limit "
-                                                     "32 MiB)");
+            return s_send_status(c, PROTO_ETOOLARGE, S_TOO_LARGE);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -370,8 +394,8 @@ int gw_http_start(gw_t *g, const char *bind, int port, char *err, size_t errlen)
     }
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
     g->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, s_handler, g, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, s_on_completed,
-                            g, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
+                            (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, g,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
     if (!g->d) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", bind, port, strerror(errno));

@@ -19,12 +19,14 @@ typedef struct gw_watch gw_watch_t;
 typedef struct gw {
     rt_actor_t *a;
     struct MHD_Daemon *d;
-    int timer;       /* one-shot timer for MHD's own timeouts; 0 = none */
-    bool in_mhd;     /* inside MHD_run: do not re-enter it */
-    bool rerun;      /* something asked for MHD_run while in_mhd */
+    int timer;   /* one-shot timer for MHD's own timeouts; 0 = none */
+    bool in_mhd; /* inside MHD_run: do not re-enter it */
+    bool rerun;  /* something asked for MHD_run while in_mhd */
     uint64_t next_id;
     struct gw_conn *conns; /* every live connection (ids for async replies) */
     gw_watch_t *watches;   /* every live watch stream */
+    bool sync_sub;         /* subscribed to the apiserver's `_sync` beacon */
+    bool dirty;            /* streams were resumed: MHD must run (watch.c) */
 } gw_t;
 
 /* NEW: reading the request; WAIT: suspended on an apiserver call; DONE:
@@ -41,7 +43,7 @@ typedef struct gw_conn {
     bool too_big;
     bool local_table; /* build the Table here (includeObject=Object) */
     gw_route_t route;
-    int code;      /* reply to send when state is GW_C_DONE */
+    int code; /* reply to send when state is GW_C_DONE */
     json_t *reply;
     struct gw_conn *next;
 } gw_conn_t;
@@ -59,6 +61,13 @@ void gw_kick(gw_t *g);
 uint64_t gw_next_id(gw_t *g);
 /* Queues a JSON response (body borrowed) on c; MHD_YES/MHD_NO. */
 enum MHD_Result gw_send_json(struct MHD_Connection *c, int code, const json_t *body);
+
+/* Hands the answer of a suspended request (state GW_C_WAIT) found by id:
+ * reply is stolen (a JSON string is sent as text/plain); the connection
+ * resumes and MHD runs. Nothing happens (reply freed) when the connection
+ * is gone or not waiting. For the modules that suspend requests
+ * themselves (pod subresources). */
+void gw_conn_done(gw_t *g, uint64_t id, int code, json_t *reply);
 
 /* watch.c */
 /*

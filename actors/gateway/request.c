@@ -104,8 +104,10 @@ static int s_get(const gw_route_t *r, const json_t *q, const char **op, json_t *
 {
     if (*r->sub && strcmp(r->sub, "status") && strcmp(r->sub, "scale")) {
         int code = s_unsupported_sub(r, out);
-        return code ? code : s_bad(out, PROTO_ENOTFOUND, "the server could not find the "
-                                                         "requested resource");
+        return code ? code
+                    : s_bad(out, PROTO_ENOTFOUND,
+                            "the server could not find the "
+                            "requested resource");
     }
     if (r->watch_path || s_truthy(s_q(q, "watch"))) {
         *op = "watch";
@@ -145,10 +147,22 @@ static int s_json_body(const char *body, size_t len, json_t **obj, json_t **out)
     return 0;
 }
 
-static int s_object_body(const gw_route_t *r, const char *body, size_t len, json_t **obj,
-                         json_t **out)
+static bool s_is_pb(const char *ct)
 {
-    int code = s_json_body(body, len, obj, out);
+    return ct && strstr(ct, "application/vnd.kubernetes.protobuf");
+}
+
+static int s_pb_body(const char *body, size_t len, json_t **obj, json_t **out)
+{
+    char err[300] = "";
+    int rc = gw_pb_decode(body, len, obj, err, sizeof err);
+    return rc < 0 ? s_bad(out, rc, err) : 0;
+}
+
+static int s_object_body(const gw_route_t *r, const char *ctype, const char *body, size_t len,
+                         json_t **obj, json_t **out)
+{
+    int code = s_is_pb(ctype) ? s_pb_body(body, len, obj, out) : s_json_body(body, len, obj, out);
     if (code)
         return code;
     if (!json_is_object(*obj)) {
@@ -160,8 +174,9 @@ static int s_object_body(const gw_route_t *r, const char *body, size_t len, json
     if (r->k->namespaced && *r->ns && ns && *ns && strcmp(ns, r->ns)) {
         json_decref(*obj);
         *obj = NULL;
-        return s_bad(out, PROTO_EBADREQUEST, "the namespace of the provided object does not "
-                                             "match the namespace sent on the request");
+        return s_bad(out, PROTO_EBADREQUEST,
+                     "the namespace of the provided object does not "
+                     "match the namespace sent on the request");
     }
     return 0;
 }
@@ -175,17 +190,19 @@ static void s_write_opts(json_t *b, const json_t *q)
 
 /* ---- POST / PUT / PATCH --------------------------------------------------- */
 
-static int s_create(const gw_route_t *r, const json_t *q, const char *body, size_t len,
-                    json_t **out)
+static int s_create(const gw_route_t *r, const json_t *q, const char *ctype, const char *body,
+                    size_t len, json_t **out)
 {
     if (*r->name && strcmp(r->sub, "binding"))
-        return s_bad(out, PROTO_EMETHOD, "the server does not allow this method on the "
-                                         "requested resource");
+        return s_bad(out, PROTO_EMETHOD,
+                     "the server does not allow this method on the "
+                     "requested resource");
     if (!*r->ns && r->k->namespaced)
-        return s_bad(out, PROTO_EMETHOD, "the server does not allow this method on the "
-                                         "requested resource");
+        return s_bad(out, PROTO_EMETHOD,
+                     "the server does not allow this method on the "
+                     "requested resource");
     json_t *obj = NULL;
-    int code = s_object_body(r, body, len, &obj, out);
+    int code = s_object_body(r, ctype, body, len, &obj, out);
     if (code)
         return code;
     json_t *b = s_target(r, true);
@@ -195,11 +212,11 @@ static int s_create(const gw_route_t *r, const json_t *q, const char *body, size
     return 0;
 }
 
-static int s_update(const gw_route_t *r, const json_t *q, const char *body, size_t len,
-                    json_t **out)
+static int s_update(const gw_route_t *r, const json_t *q, const char *ctype, const char *body,
+                    size_t len, json_t **out)
 {
     json_t *obj = NULL;
-    int code = s_object_body(r, body, len, &obj, out);
+    int code = s_object_body(r, ctype, body, len, &obj, out);
     if (code)
         return code;
     json_t *b = s_target(r, true);
@@ -233,15 +250,18 @@ static int s_patch(const gw_route_t *r, const json_t *q, const char *ctype, cons
     const char *type = gw_patch_type(ctype);
     if (!type) {
         char msg[300];
-        snprintf(msg, sizeof msg, "the body of the request was in an unknown format - accepted "
-                                  "media types include: application/json-patch+json, "
-                                  "application/merge-patch+json, application/apply-patch+yaml");
+        snprintf(msg, sizeof msg,
+                 "the body of the request was in an unknown format - accepted "
+                 "media types include: application/json-patch+json, "
+                 "application/merge-patch+json, application/apply-patch+yaml");
         return s_bad(out, PROTO_EUNSUPPORTED, msg);
     }
     json_t *patch = NULL;
     int code = s_patch_value(type, body, len, &patch, out);
     if (code)
         return code;
+    if (!strcmp(type, "merge") || !strcmp(type, "strategic"))
+        gw_patch_up(patch, r->k, r->group, r->version);
     json_t *b = s_target(r, true);
     json_object_set_new(b, "patchType", json_string(type));
     json_object_set_new(b, "patch", patch);
@@ -264,8 +284,8 @@ static int s_delete_opts(json_t *b, const char *body, size_t len, json_t **out)
     int code = s_json_body(body, len, &o, out);
     if (code)
         return code;
-    static const char *const keys[] = {"propagationPolicy", "gracePeriodSeconds",
-                                       "preconditions", "dryRun"};
+    static const char *const keys[] = {"propagationPolicy", "gracePeriodSeconds", "preconditions",
+                                       "dryRun"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_t *v = json_object_get(o, keys[i]);
         if (v && !json_is_null(v))
@@ -281,8 +301,9 @@ static int s_delete(const gw_route_t *r, const json_t *q, const char *body, size
                     const char **op, json_t **out)
 {
     if (*r->sub)
-        return s_bad(out, PROTO_EMETHOD, "the server does not allow this method on the "
-                                         "requested resource");
+        return s_bad(out, PROTO_EMETHOD,
+                     "the server does not allow this method on the "
+                     "requested resource");
     json_t *b = s_target(r, true);
     int code = s_delete_opts(b, body, len, out);
     if (!code && s_copy_int(b, q, "gracePeriodSeconds", 0) < 0)
@@ -302,36 +323,53 @@ static int s_delete(const gw_route_t *r, const json_t *q, const char *body, size
     return 0;
 }
 
+/* Bodies are JSON, or protobuf for the objects pb.c knows (POST, PUT);
+ * anything else gets 415. */
+static bool s_body_ctype_ok(const char *ct, const char *method)
+{
+    return !ct || !*ct || strstr(ct, "json") || !strncmp(ct, "*/*", 3) ||
+           (s_is_pb(ct) && (!strcmp(method, "POST") || !strcmp(method, "PUT")));
+}
+
 int gw_request_build(const char *method, const gw_route_t *r, const json_t *query,
-                     const char *ctype, const char *body, size_t len, const char **op,
-                     json_t **out)
+                     const char *ctype, const char *body, size_t len, const char **op, json_t **out)
 {
     *out = NULL;
     *op = NULL;
     if (r->type != GW_R_RESOURCE || !r->k)
         return s_bad(out, PROTO_ENOTFOUND, "the server could not find the requested resource");
+    if (len && strcmp(method, "PATCH") && !s_body_ctype_ok(ctype, method)) {
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "the body of the request was in an unknown format - accepted "
+                 "media types include: application/json");
+        return s_bad(out, PROTO_EUNSUPPORTED, msg);
+    }
     if (!strcmp(method, "GET"))
         return s_get(r, query, op, out);
     if (r->watch_path)
-        return s_bad(out, PROTO_EMETHOD, "the server does not allow this method on the "
-                                         "requested resource");
+        return s_bad(out, PROTO_EMETHOD,
+                     "the server does not allow this method on the "
+                     "requested resource");
     if (!strcmp(method, "DELETE"))
         return s_delete(r, query, body, len, op, out);
     if (!strcmp(method, "POST")) {
         *op = "create";
-        return s_create(r, query, body, len, out);
+        return s_create(r, query, ctype, body, len, out);
     }
     if (!*r->name || (*r->sub && strcmp(r->sub, "status") && strcmp(r->sub, "scale")))
-        return s_bad(out, PROTO_EMETHOD, "the server does not allow this method on the "
-                                         "requested resource");
+        return s_bad(out, PROTO_EMETHOD,
+                     "the server does not allow this method on the "
+                     "requested resource");
     if (!strcmp(method, "PUT")) {
         *op = "update";
-        return s_update(r, query, body, len, out);
+        return s_update(r, query, ctype, body, len, out);
     }
     if (!strcmp(method, "PATCH")) {
         *op = "patch";
         return s_patch(r, query, ctype, body, len, out);
     }
-    return s_bad(out, PROTO_EMETHOD, "the server does not allow this method on the requested "
-                                     "resource");
+    return s_bad(out, PROTO_EMETHOD,
+                 "the server does not allow this method on the requested "
+                 "resource");
 }

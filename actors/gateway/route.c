@@ -60,24 +60,18 @@ static int s_copy(const s_path_t *p, int i, char *buf, size_t n)
 
 static bool s_group_known(const char *group, const char *version)
 {
+    if (version)
+        return gw_gv_served(group, version);
     for (size_t i = 0; i < proto_kind_count(); i++) {
         const proto_kind_t *k = proto_kind_at(i);
-        if (proto_kind_is_stored(k) && !strcmp(k->group, group) &&
-            (!version || !strcmp(k->version, version)))
+        if (proto_kind_is_stored(k) && !strcmp(k->group, group))
             return true;
     }
+    char g[64], v[16];
+    for (size_t i = 0; i < gw_old_gv_count(); i++)
+        if (gw_old_gv_at(i, g, v) && !strcmp(g, group))
+            return true;
     return false;
-}
-
-static const proto_kind_t *s_kind(const char *group, const char *version, const char *res)
-{
-    for (size_t i = 0; i < proto_kind_count(); i++) {
-        const proto_kind_t *k = proto_kind_at(i);
-        if (proto_kind_is_stored(k) && !strcmp(k->group, group) && !strcmp(k->version, version) &&
-            !strcmp(k->resource, res))
-            return k;
-    }
-    return NULL;
 }
 
 /* The part after /api/v1 or /apis/G/V: [watch/][namespaces/NS/]RES[/NAME[/SUB]]. */
@@ -97,7 +91,7 @@ static int s_parse_resource(const s_path_t *p, int i, gw_route_t *r)
     }
     if (i >= p->n || p->n - i > 3 || s_copy(p, i, res, sizeof res) < 0)
         return PROTO_ENOTFOUND;
-    r->k = s_kind(r->group, r->version, res);
+    r->k = gw_kind_lookup(r->group, r->version, res);
     if (!r->k || (*r->ns && !r->k->namespaced))
         return PROTO_ENOTFOUND;
     if (i + 1 < p->n && s_copy(p, i + 1, r->name, sizeof r->name) < 0)
@@ -155,15 +149,13 @@ static int s_parse_apis(const s_path_t *p, gw_route_t *r)
         r->type = GW_R_APIS;
         return 0;
     }
-    if (s_copy(p, 1, r->group, sizeof r->group) < 0 || !*r->group ||
-        !s_group_known(r->group, NULL))
+    if (s_copy(p, 1, r->group, sizeof r->group) < 0 || !*r->group || !s_group_known(r->group, NULL))
         return PROTO_ENOTFOUND;
     if (p->n == 2) {
         r->type = GW_R_GROUP;
         return 0;
     }
-    if (s_copy(p, 2, r->version, sizeof r->version) < 0 ||
-        !s_group_known(r->group, r->version))
+    if (s_copy(p, 2, r->version, sizeof r->version) < 0 || !s_group_known(r->group, r->version))
         return PROTO_ENOTFOUND;
     if (p->n == 3) {
         r->type = GW_R_RESLIST;
@@ -238,6 +230,6 @@ bool gw_accept_table(const char *accept)
 json_t *gw_status_http(int http, const char *reason, const char *message)
 {
     return json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
-                     "metadata", "status", "Failure", "message", message, "reason", reason,
-                     "code", http);
+                     "metadata", "status", "Failure", "message", message, "reason", reason, "code",
+                     http);
 }

@@ -9,7 +9,10 @@
  * event carrying the Status, as Kubernetes sends it) or, when the client
  * gave none or "0", send the current objects as ADDED (`list`). Events that
  * arrive meanwhile wait, and only those newer than what was sent go out.
- * Label/field selectors and the object name filter events here.
+ * Label/field selectors and the object name filter events here. Losses
+ * (a subscription not yet live, a drop on the bus) are repaired from the
+ * log when the apiserver's `_sync` beacon shows the store moved on; with
+ * allowWatchBookmarks, each such catch-up ends with a BOOKMARK.
  *
  * The response's reader suspends the connection when it has nothing to
  * send; a new event resumes it.
@@ -26,24 +29,29 @@
 #include "protocol/table.h"
 #include "runtime/log.h"
 
-#define S_REPLAY_CHUNK 10000      /* events per watchlog call */
+#define S_REPLAY_CHUNK 10000       /* events per watchlog call */
 #define S_MAX_BUFFERED (64u << 20) /* unsent bytes before the stream is cut */
-#define S_MAX_PENDING 100000      /* events held while the snapshot is read */
+#define S_MAX_PENDING 100000       /* events held while the snapshot is read */
+#define S_PROBE_MS 15000           /* how often idle streams look for a gone client */
 
 struct gw_watch {
     uint64_t id;
     gw_t *g;
     struct MHD_Connection *c;
     const proto_kind_t *k;
+    char group[64], version[16]; /* as the client asked (may be an old version) */
     char name[GW_NAME_MAX + 1];
     char prefix[PROTO_DST_MAX];
     proto_sel_t *ls;
     proto_fsel_t *fs;
     bool table, subscribed, synced, suspended, done;
+    bool bookmarks; /* allowWatchBookmarks */
     char *buf;
     size_t len, off, cap;
-    json_t *pending; /* events that came while the snapshot was read */
-    uint64_t sent_rev;
+    json_t *pending;  /* events that came while the snapshot was read */
+    uint64_t covered; /* every event of the resource up to this revision was seen */
+    json_t *seen;     /* revisions above covered already sent (rev string -> true) */
+    bool catching;    /* a catch-up watchlog is in flight */
     int timer;
     gw_watch_t *next;
 };
@@ -58,13 +66,25 @@ static gw_watch_t *s_find(gw_t *g, uint64_t id)
 
 /* ---- output ----------------------------------------------------------------- */
 
+/* Resumes a suspended stream. MHD runs later, in s_flush, at the end of
+ * the loop callback: running it here could end (and free) streams that
+ * the caller is still iterating over. */
 static void s_wake(gw_watch_t *w)
 {
     if (!w->suspended)
         return;
     w->suspended = false;
     MHD_resume_connection(w->c);
-    gw_kick(w->g);
+    w->g->dirty = true;
+}
+
+/* The last statement of every loop callback of this file. */
+static void s_flush(gw_t *g)
+{
+    if (g->dirty) {
+        g->dirty = false;
+        gw_kick(g);
+    }
 }
 
 static void s_end(gw_watch_t *w)
@@ -73,25 +93,23 @@ static void s_end(gw_watch_t *w)
     s_wake(w);
 }
 
-static void s_write_line(gw_watch_t *w, const char *type, const json_t *obj)
+/* Appends n bytes to the unsent output (false when the client is too far
+ * behind: the stream is then ended). */
+static bool s_append(gw_watch_t *w, const char *data, size_t n)
 {
-    json_t *ev = json_pack("{s:s, s:O}", "type", type, "object", obj);
-    char *line = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
-    if (!line)
-        return;
-    size_t n = strlen(line);
-    if (w->len - w->off + n + 1 > S_MAX_BUFFERED) { /* a client that does not read */
-        free(line);
+    if (w->len - w->off + n > S_MAX_BUFFERED) { /* a client that does not read */
         rt_warn("watch %s: client too slow, closing the stream", w->prefix);
         s_end(w);
-        return;
+        return false;
     }
-    if (w->off && w->off == w->len)
-        w->off = w->len = 0;
-    if (w->len + n + 1 > w->cap) {
+    if (w->off) { /* drop what was sent */
+        memmove(w->buf, w->buf + w->off, w->len - w->off);
+        w->len -= w->off;
+        w->off = 0;
+    }
+    if (w->len + n > w->cap) {
         size_t cap = w->cap ? w->cap : 8192;
-        while (cap < w->len + n + 1)
+        while (cap < w->len + n)
             cap *= 2;
         char *b = realloc(w->buf, cap);
         if (!b)
@@ -99,11 +117,19 @@ static void s_write_line(gw_watch_t *w, const char *type, const json_t *obj)
         w->buf = b;
         w->cap = cap;
     }
-    memcpy(w->buf + w->len, line, n);
-    w->buf[w->len + n] = '\n';
-    w->len += n + 1;
+    memcpy(w->buf + w->len, data, n);
+    w->len += n;
+    return true;
+}
+
+static void s_write_line(gw_watch_t *w, const char *type, const json_t *obj)
+{
+    json_t *ev = json_pack("{s:s, s:O}", "type", type, "object", obj);
+    char *line = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    if (line && s_append(w, line, strlen(line)) && s_append(w, "\n", 1))
+        s_wake(w);
     free(line);
-    s_wake(w);
 }
 
 static bool s_keep(const gw_watch_t *w, const json_t *obj)
@@ -119,6 +145,13 @@ static void s_send_event(gw_watch_t *w, const char *type, const json_t *obj)
 {
     if (!type || !json_is_object(obj) || !s_keep(w, obj))
         return;
+    if (!w->table && gw_gv_is_old(w->group, w->version)) {
+        json_t *copy = json_deep_copy(obj);
+        gw_relabel(copy, w->k, w->group, w->version);
+        s_write_line(w, type, copy);
+        json_decref(copy);
+        return;
+    }
     if (!w->table) {
         s_write_line(w, type, obj);
         return;
@@ -141,16 +174,35 @@ static void s_send_error(gw_watch_t *w, const json_t *status)
 static void s_apply(gw_watch_t *w, const json_t *ev)
 {
     uint64_t rev = (uint64_t)json_integer_value(json_object_get(ev, "rev"));
-    if (rev && rev <= w->sent_rev)
-        return;
+    char key[24];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)rev);
+    if (rev && (rev <= w->covered || json_object_get(w->seen, key)))
+        return; /* already sent (live and replayed both deliver it) */
     if (rev)
-        w->sent_rev = rev;
+        json_object_set_new(w->seen, key, json_true());
     s_send_event(w, json_string_value(json_object_get(ev, "type")), json_object_get(ev, "object"));
+}
+
+/* Everything up to rev has been seen: revisions at or below it need no
+ * remembering. */
+static void s_cover(gw_watch_t *w, uint64_t rev)
+{
+    if (rev <= w->covered)
+        return;
+    w->covered = rev;
+    const char *key;
+    json_t *v, *tmp;
+    json_object_foreach_safe(w->seen, tmp, key, v)
+    {
+        if (strtoull(key, NULL, 10) <= rev)
+            json_object_del(w->seen, key);
+    }
 }
 
 static void s_on_event(rt_actor_t *a, const char *topic, const proto_env_t *env, void *arg)
 {
     gw_watch_t *w = arg;
+    gw_t *g = w->g;
     (void)a;
     (void)topic;
     if (w->done || !json_is_object(env->body))
@@ -161,6 +213,7 @@ static void s_on_event(rt_actor_t *a, const char *topic, const proto_env_t *env,
         return;
     }
     s_apply(w, env->body);
+    s_flush(g);
 }
 
 static void s_synced(gw_watch_t *w)
@@ -182,9 +235,10 @@ typedef struct s_closure {
     uint64_t id;
 } s_closure_t;
 
-static gw_watch_t *s_take(void *arg)
+static gw_watch_t *s_take(void *arg, gw_t **g)
 {
     s_closure_t *cl = arg;
+    *g = cl->g;
     gw_watch_t *w = s_find(cl->g, cl->id);
     free(cl);
     return w && !w->done ? w : NULL;
@@ -196,7 +250,7 @@ static void s_call(gw_watch_t *w, const char *op, json_t *body, rt_reply_fn *cb)
     if (!cl)
         abort();
     *cl = (s_closure_t){w->g, w->id};
-    rt_call_opts_t o = {.timeout_ms = 30000, .retries = 0};
+    rt_call_opts_t o = {.timeout_ms = 10000, .retries = 2}; /* reads: retries are safe */
     if (rt_call(w->g->a, "apiserver", op, body, &o, cb, cl) < 0) {
         free(cl);
         json_t *st = proto_status_new(PROTO_EINTERNAL, "cannot reach the apiserver", NULL);
@@ -206,12 +260,8 @@ static void s_call(gw_watch_t *w, const char *op, json_t *body, rt_reply_fn *cb)
     json_decref(body);
 }
 
-static void s_on_list(rt_actor_t *a, int code, const json_t *body, void *arg)
+static void s_list_done(gw_watch_t *w, int code, const json_t *body)
 {
-    gw_watch_t *w = s_take(arg);
-    (void)a;
-    if (!w)
-        return;
     if (code != 200) {
         s_send_error(w, body);
         return;
@@ -220,27 +270,65 @@ static void s_on_list(rt_actor_t *a, int code, const json_t *body, void *arg)
     json_t *obj;
     json_array_foreach(json_object_get(body, "items"), i, obj) s_send_event(w, "ADDED", obj);
     const char *rv = proto_obj_str(body, "metadata.resourceVersion");
-    w->sent_rev = rv ? strtoull(rv, NULL, 10) : 0;
+    s_cover(w, rv ? strtoull(rv, NULL, 10) : 0);
     s_synced(w);
 }
 
-static void s_on_log(rt_actor_t *a, int code, const json_t *body, void *arg)
+static void s_on_list(rt_actor_t *a, int code, const json_t *body, void *arg)
 {
-    gw_watch_t *w = s_take(arg);
+    gw_t *g;
+    gw_watch_t *w = s_take(arg, &g);
     (void)a;
-    if (!w)
-        return;
+    if (w)
+        s_list_done(w, code, body);
+    s_flush(g);
+}
+
+/* BOOKMARK {kind, apiVersion, metadata.resourceVersion}: the client may
+ * resume from here (Kubernetes sends these when allowWatchBookmarks). */
+static void s_bookmark(gw_watch_t *w)
+{
+    char av[96], rv[24];
+    snprintf(av, sizeof av, "%s%s%s", w->group, *w->group ? "/" : "", w->version);
+    snprintf(rv, sizeof rv, "%llu", (unsigned long long)w->covered);
+    json_t *o = json_pack("{s:s, s:s, s:{s:s}}", "kind", w->k->kind, "apiVersion", av,
+                          "metadata", "resourceVersion", rv);
+    s_write_line(w, "BOOKMARK", o);
+    json_decref(o);
+}
+
+static void s_log_done(gw_watch_t *w, int code, const json_t *body)
+{
     if (code != 200) {
         s_send_error(w, body);
         return;
     }
     json_t *events = json_object_get(body, "events"), *ev;
-    size_t i;
+    size_t i, n = json_array_size(events);
     json_array_foreach(events, i, ev) s_apply(w, ev);
-    if (json_array_size(events) >= S_REPLAY_CHUNK)
-        s_replay(w); /* more to read */
-    else
+    if (n >= S_REPLAY_CHUNK) { /* more to read after the last one */
+        json_t *last = json_array_get(events, n - 1);
+        s_cover(w, (uint64_t)json_integer_value(json_object_get(last, "rev")));
+        s_replay(w);
+        return;
+    }
+    uint64_t before = w->covered;
+    s_cover(w, (uint64_t)json_integer_value(json_object_get(body, "rev")));
+    w->catching = false;
+    if (!w->synced)
         s_synced(w);
+    else if (w->bookmarks && !w->table && w->covered > before)
+        s_bookmark(w);
+}
+
+static void s_on_log(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    gw_t *g;
+    gw_watch_t *w = s_take(arg, &g);
+    (void)a;
+    if (w)
+        s_log_done(w, code, body);
+    s_flush(g);
 }
 
 static json_t *s_target(const gw_watch_t *w, const char *ns)
@@ -251,7 +339,7 @@ static json_t *s_target(const gw_watch_t *w, const char *ns)
 static void s_replay(gw_watch_t *w)
 {
     json_t *b = json_pack("{s:s, s:I, s:i}", "resource", w->k->resource, "from",
-                          (json_int_t)w->sent_rev, "limit", S_REPLAY_CHUNK);
+                          (json_int_t)w->covered, "limit", S_REPLAY_CHUNK);
     const char *ns = strchr(w->prefix, '/') + 1;
     if (*ns) {
         size_t n = strlen(ns) - 1; /* without the trailing '/' */
@@ -269,6 +357,44 @@ static void s_list(gw_watch_t *w, const json_t *p)
         if (json_is_string(json_object_get(p, keys[i])))
             json_object_set(b, keys[i], json_object_get(p, keys[i]));
     s_call(w, "list", b, s_on_list);
+}
+
+/*
+ * The apiserver's `_sync` beacon (every second) carries the store revision.
+ * A subscription becomes live a little after rt_subscribe returns, and the
+ * bus may drop under load: whenever the store has moved past what a stream
+ * is known to have seen, read the log for its resource from there. Events
+ * seen both ways go out once.
+ */
+static void s_on_sync(rt_actor_t *a, const char *topic, const proto_env_t *env, void *arg)
+{
+    gw_t *g = arg;
+    (void)a;
+    (void)topic;
+    uint64_t rev = (uint64_t)json_integer_value(json_object_get(env->body, "rev"));
+    for (gw_watch_t *w = g->watches; w; w = w->next) {
+        if (w->synced && !w->done && !w->catching && rev > w->covered) {
+            w->catching = true;
+            s_replay(w);
+        }
+    }
+    s_flush(g);
+}
+
+/*
+ * A suspended connection is not polled, so a client that went away is only
+ * noticed when something is written to it: every S_PROBE_MS, idle streams
+ * get a newline (whitespace between JSON values, which watch decoders
+ * skip); a closed socket then ends the stream.
+ */
+static void s_on_probe(rt_actor_t *a, void *arg)
+{
+    gw_t *g = arg;
+    (void)a;
+    for (gw_watch_t *w = g->watches; w; w = w->next)
+        if (w->synced && !w->done && w->off == w->len && s_append(w, "\n", 1))
+            s_wake(w);
+    s_flush(g);
 }
 
 /* ---- the stream --------------------------------------------------------------- */
@@ -296,6 +422,7 @@ static void s_free(void *cls)
 {
     gw_watch_t *w = cls;
     gw_t *g = w->g;
+    rt_debug("watch on %s ended", w->prefix);
     for (gw_watch_t **pp = &g->watches; *pp; pp = &(*pp)->next) {
         if (*pp == w) {
             *pp = w->next;
@@ -309,6 +436,7 @@ static void s_free(void *cls)
     proto_sel_destroy(&w->ls);
     proto_fsel_destroy(&w->fs);
     json_decref(w->pending);
+    json_decref(w->seen);
     free(w->buf);
     free(w);
 }
@@ -316,9 +444,11 @@ static void s_free(void *cls)
 static void s_on_timeout(rt_actor_t *a, void *arg)
 {
     gw_watch_t *w = arg;
+    gw_t *g = w->g;
     (void)a;
     w->timer = 0;
     s_end(w);
+    s_flush(g);
 }
 
 static int s_selectors(gw_watch_t *w, const json_t *p, json_t **err)
@@ -345,8 +475,12 @@ static gw_watch_t *s_new(gw_t *g, gw_conn_t *x, const json_t *p, bool table)
     w->g = g;
     w->c = x->c;
     w->k = x->route.k;
+    snprintf(w->group, sizeof w->group, "%s", x->route.group);
+    snprintf(w->version, sizeof w->version, "%s", x->route.version);
     w->table = table;
+    w->bookmarks = json_is_true(json_object_get(p, "allowWatchBookmarks"));
     w->pending = json_array();
+    w->seen = json_object();
     snprintf(w->name, sizeof w->name, "%s", json_string_value(json_object_get(p, "name")) ?: "");
     if (*x->route.ns)
         snprintf(w->prefix, sizeof w->prefix, "%s/%s/", w->k->resource, x->route.ns);
@@ -383,17 +517,21 @@ enum MHD_Result gw_watch_start(gw_t *g, gw_conn_t *x, const json_t *p, bool tabl
     w->next = g->watches;
     g->watches = w;
     w->subscribed = rt_subscribe(g->a, w->prefix, s_on_event, w) == 0;
+    if (!g->sync_sub) {
+        g->sync_sub = rt_subscribe(g->a, "_sync", s_on_sync, g) == 0;
+        rt_timer_add(g->a, S_PROBE_MS, true, s_on_probe, g);
+    }
     json_int_t secs = json_integer_value(json_object_get(p, "timeoutSeconds"));
     if (secs > 0)
-        w->timer = rt_timer_add(g->a, (int)(secs > 86400 ? 86400 : secs) * 1000, false,
-                                s_on_timeout, w);
+        w->timer =
+            rt_timer_add(g->a, (int)(secs > 86400 ? 86400 : secs) * 1000, false, s_on_timeout, w);
     if (w->timer < 0)
         w->timer = 0;
     const char *rv = json_string_value(json_object_get(p, "resourceVersion"));
     char *end = NULL;
     unsigned long long from = rv && *rv ? strtoull(rv, &end, 10) : 0;
     if (from && end && !*end) {
-        w->sent_rev = from;
+        w->covered = from;
         s_replay(w);
     } else {
         s_list(w, p);

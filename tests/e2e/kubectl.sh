@@ -278,8 +278,9 @@ verdict create_invalid $?
 printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  foo: 1\n  containers:\n  - name: c\n    image: x\n' >"$T/unknown.yaml"
 k create -f "$T/unknown.yaml"
 rc_is 1 && grep -q 'unknown field "spec.foo"' "$T/err"; verdict create_unknown_field $?
+# no kubelet runs here: the pod has no node, whichever gateway version serves logs
 k logs kubia-manual
-rc_is 1 && grep -q 'not implemented' "$T/err"; verdict logs_not_implemented $?
+rc_is 1 && [ -s "$T/err" ]; verdict logs_unscheduled_fails $?
 
 # ---- delete --------------------------------------------------------------------
 k delete pod kubia-watched

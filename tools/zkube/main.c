@@ -15,6 +15,7 @@
 #include "broker/broker.h"
 #include "runtime/actor.h"
 #include "runtime/config.h"
+#include "actors/gateway/gateway.h"
 #include "actors/kubelet/image.h"
 #include "runtime/supervisor.h"
 #include "tools/chaos/chaos.h"
@@ -66,6 +67,7 @@ static const struct {
     {"scheduler", sched_main, "run the scheduler"},
     {"controller", ctrl_main, "run one controller (controller KIND)"},
     {"version", s_version, "print the client and server versions"},
+    {"gateway", gw_main, "serve the Kubernetes API over HTTP (for kubectl)"},
     {"image", kubelet_image_main, "local images: ls, build, import, inspect, rm"},
     {"tap", tap_main, "show every message between actors, live"},
     {"kill", chaos_kill_main, "send a signal to one actor (default KILL)"},
