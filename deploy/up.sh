@@ -10,7 +10,7 @@ bin/zkube status
 # wait (bounded) for the example's pods to run, then ask one of them
 i=0
 while [ $i -lt 120 ]; do
-    running=$(bin/zkubectl get pods -l app=kubia -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null | grep -c '^Running$')
+    running=$(bin/zkubectl get pods -l app=kubia -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null | grep -c '^Running$' || true)
     [ "$running" -ge 3 ] && break
     i=$((i + 1)); sleep 0.5
 done
