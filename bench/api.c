@@ -37,6 +37,24 @@ static int s_clients = 16;
 static double s_seconds = 3;
 static int s_rate = 1000; /* paced phase: writes/s in total */
 static atomic_long s_created[S_MAX_CLIENTS];
+static int s_server_pid; /* --server-pid: also print that process's CPU per op */
+
+/* CPU seconds (user + system) used so far by process pid; 0 if unknown. */
+static double s_cpu_of(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
 
 typedef struct s_client {
     int idx;
@@ -176,7 +194,7 @@ static int s_zk_op(s_client_t *c, s_phase_t ph, long i)
         char nbuf[24];
         snprintf(nbuf, sizeof nbuf, "%ld", i);
         op = "patch";
-        body = json_pack("{s:s, s:s, s:s, s:s, s:{s:{s:{s:i}}}}", "resource", "pods",
+        body = json_pack("{s:s, s:s, s:s, s:s, s:{s:{s:{s:s}}}}", "resource", "pods",
                          "namespace", "default", "name", name, "patchType", "merge", "patch",
                          "metadata", "annotations", "n", nbuf);
     } else if (ph == S_GET) {
@@ -231,7 +249,7 @@ static int s_cmp(const void *a, const void *b)
 static void s_phase(s_client_t *cs, s_phase_t ph)
 {
     pthread_t th[S_MAX_CLIENTS];
-    double t0 = s_now();
+    double t0 = s_now(), cpu0 = s_cpu_of(s_server_pid);
     for (int i = 0; i < s_clients; i++) {
         cs[i].phase = ph;
         cs[i].n = 0;
@@ -251,15 +269,19 @@ static void s_phase(s_client_t *cs, s_phase_t ph)
             all[k++] = cs[i].lat[j];
     qsort(all, (size_t)total, sizeof(double), s_cmp);
     double p50 = total ? all[total / 2] : 0, p99 = total ? all[(long)(total * 0.99)] : 0;
-    printf("%-13s %10.0f ops/s  p50 %7.2f ms  p99 %7.2f ms  (%ld ops, %ld errors)\n",
+    printf("%-13s %10.0f ops/s  p50 %7.2f ms  p99 %7.2f ms  (%ld ops, %ld errors)",
            s_phase_name[ph], total / secs, p50, p99, total, errors);
+    if (s_server_pid && total)
+        printf("  server %.1f us cpu/op", (s_cpu_of(s_server_pid) - cpu0) * 1e6 / (double)total);
+    printf("\n");
     fflush(stdout);
     free(all);
 }
 
 static int s_usage(void)
 {
-    fprintf(stderr, "usage: api zkube|etcd [URL] [--clients N] [--seconds S] [--rate R]\n");
+    fprintf(stderr, "usage: api zkube|etcd [URL] [--clients N] [--seconds S] [--rate R] "
+                    "[--server-pid PID]\n");
     return 2;
 }
 
@@ -284,6 +306,8 @@ int main(int argc, char **argv)
             s_seconds = atof(argv[argi + 1]);
         else if (!strcmp(argv[argi], "--rate"))
             s_rate = atoi(argv[argi + 1]);
+        else if (!strcmp(argv[argi], "--server-pid"))
+            s_server_pid = atoi(argv[argi + 1]);
         else
             return s_usage();
     }

@@ -61,4 +61,17 @@ int proto_patch_json(json_t **target, const json_t *ops, char *err, size_t errle
 int proto_patch_strategic(json_t *target, const json_t *patch, const char *kind, char *err,
                           size_t errlen);
 
+/*
+ * The strategic-merge schema of the built-in kinds, for other modules that
+ * walk objects by type (server-side apply's field sets): for the field
+ * `field` of the type `type` (a Kind such as "Pod", or a type name such as
+ * "PodSpec", "Container", "ObjectMeta"), returns the merge key of the list it
+ * holds ("name", "containerPort"; "" for a list merged as a set of
+ * primitives), or NULL when it is not a merged list. *child (may be NULL)
+ * gets the type name of the value (of the elements for lists), NULL when the
+ * schema does not type it. Every `metadata` is "ObjectMeta". Strings are
+ * static.
+ */
+const char *proto_patch_merge_key(const char *type, const char *field, const char **child);
+
 #endif

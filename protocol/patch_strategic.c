@@ -680,3 +680,11 @@ int proto_patch_strategic(json_t *target, const json_t *patch, const char *kind,
                       json_is_array(patch) ? "array" : "value");
     return s_merge_map(target, patch, kind, &c, 0);
 }
+
+const char *proto_patch_merge_key(const char *type, const char *field, const char **child)
+{
+    const s_field_t *f = field ? s_lookup(type, field) : NULL;
+    if (child)
+        *child = f ? f->child : NULL;
+    return f ? f->key : NULL;
+}

@@ -4,15 +4,15 @@
  * json, strategic, apply). Every check runs before the first store write,
  * so a failed request leaves the batch's transaction untouched.
  *
- * Server-side apply is a subset: the applied configuration is created when
- * the object is absent, else merged into it as a JSON merge patch; the field
- * manager is recorded in metadata.managedFields (operation Apply); field
- * ownership conflicts are not detected (force is accepted and ignored).
+ * Server-side apply (apply.c) merges the applied configuration with field
+ * ownership and conflicts, and creates the object when it is absent; every
+ * other write records an Update entry in metadata.managedFields.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/apiserver/apply.h"
 #include "actors/apiserver/internal.h"
 #include "protocol/obj.h"
 #include "protocol/patch.h"
@@ -140,6 +140,24 @@ static int s_bind(apisrv_t *s, const apisrv_rq_t *r, const json_t *b, json_t **o
     return 201;
 }
 
+/* The creator owns every field it sets, defaults included (Kubernetes
+ * defaults while decoding, before field management). Only a create that
+ * names its fieldManager is tracked (see apisrv_fm_wanted). An object that
+ * does not convert is refused by apisrv_create_obj. */
+static void s_track_create(const apisrv_rq_t *r, json_t *obj)
+{
+    json_t *err = NULL;
+    char manager[APISRV_MANAGER_MAX + 1];
+    if (!apisrv_fm_wanted(r->body, NULL, obj))
+        return;
+    if (apisrv_convert(r->k, obj, &err)) {
+        json_decref(err);
+        return;
+    }
+    proto_defaults(obj);
+    apisrv_track_update(r->k, NULL, obj, apisrv_fm_name(r->body, manager), NULL);
+}
+
 int apisrv_op_create(apisrv_t *s, const apisrv_rq_t *r, json_t **out)
 {
     const json_t *src = json_object_get(r->body, "object");
@@ -169,6 +187,7 @@ int apisrv_op_create(apisrv_t *s, const apisrv_rq_t *r, json_t **out)
     } else {
         proto_obj_del(obj, "metadata.namespace");
     }
+    s_track_create(r, obj);
     int code = apisrv_create_obj(s, r->k, obj, r->dry_run, apisrv_strict(r), out);
     json_decref(obj);
     return code;
@@ -330,6 +349,33 @@ static int s_write(apisrv_t *s, const apisrv_rq_t *r, const json_t *old, json_t 
     return 200;
 }
 
+static bool s_is_apply(const apisrv_rq_t *r)
+{
+    const char *pt = json_string_value(json_object_get(r->body, "patchType"));
+    return !strcmp(r->op, "patch") && pt &&
+           (!strcmp(pt, "apply") || !strcmp(pt, "application/apply-patch+yaml"));
+}
+
+/* Field management of an update or patch: n is what will be stored. An
+ * apply brought its managedFields in obj already; true when the apply
+ * changes nothing (then nothing is written, as in Kubernetes). */
+static bool s_track(const apisrv_rq_t *r, const json_t *old, const json_t *obj, json_t *n)
+{
+    const char *sub = json_string_value(json_object_get(r->body, "subresource"));
+    if (!s_is_apply(r)) {
+        char manager[APISRV_MANAGER_MAX + 1];
+        if (apisrv_fm_wanted(r->body, old, n))
+            apisrv_track_update(r->k, old, n, apisrv_fm_name(r->body, manager), sub);
+        return false;
+    }
+    json_t *mf = proto_obj_get(obj, "metadata.managedFields");
+    if (n != obj && mf)
+        proto_obj_set(n, "metadata.managedFields", json_incref(mf));
+    else if (n != obj)
+        proto_obj_del(n, "metadata.managedFields");
+    return apisrv_apply_noop(old, n);
+}
+
 /* The common path of update and patch: obj is the full new object. */
 static int s_update_obj(apisrv_t *s, const apisrv_rq_t *r, const json_t *old, json_t *obj,
                         json_t **out)
@@ -345,6 +391,11 @@ static int s_update_obj(apisrv_t *s, const apisrv_rq_t *r, const json_t *old, js
     code = apisrv_check(r->k, n, apisrv_strict(r), out);
     if (!code)
         code = s_validate_update(r->k, old, n, out);
+    if (!code && s_track(r, old, obj, n)) {
+        json_decref(n);
+        *out = json_deep_copy(old);
+        return 200;
+    }
     if (!code && s_is(r->k, "services") && !status_only)
         code = apisrv_alloc_service(s, n, old, out);
     if (!code) {
@@ -454,28 +505,6 @@ static const char *s_patch_type(const char *pt)
     return NULL;
 }
 
-static void s_record_manager(json_t *obj, const char *manager, const char *operation)
-{
-    char now[32], av[64];
-    proto_now_rfc3339(now);
-    snprintf(av, sizeof av, "%s", proto_obj_str(obj, "apiVersion") ?: "v1");
-    json_t *mf = proto_obj_get(obj, "metadata.managedFields");
-    if (!json_is_array(mf))
-        proto_obj_set(obj, "metadata.managedFields", mf = json_array());
-    size_t i;
-    json_t *e;
-    json_array_foreach(mf, i, e)
-    {
-        const char *m = json_string_value(json_object_get(e, "manager"));
-        const char *op = json_string_value(json_object_get(e, "operation"));
-        if (m && op && !strcmp(m, manager) && !strcmp(op, operation))
-            json_array_remove(mf, i--);
-    }
-    json_array_append_new(mf, json_pack("{s:s, s:s, s:s, s:s, s:s, s:{}}", "manager", manager,
-                                        "operation", operation, "apiVersion", av, "time", now,
-                                        "fieldsType", "FieldsV1", "fieldsV1"));
-}
-
 static int s_apply_patch(const char *type, const proto_kind_t *k, json_t **doc, const json_t *patch,
                          json_t **out)
 {
@@ -499,19 +528,47 @@ static int s_apply_patch(const char *type, const proto_kind_t *k, json_t **doc, 
     return 0;
 }
 
-/* Server-side apply of an absent object: create it from the configuration. */
+/* Server-side apply of an absent object: create it from the configuration,
+ * owned by the manager. */
 static int s_apply_create(apisrv_t *s, const apisrv_rq_t *r, const json_t *patch,
                           const char *manager, json_t **out)
 {
-    if (!json_is_object(patch))
-        return s_bad(out, "patch must be a map");
-    json_t *obj = json_deep_copy(patch);
+    json_t *obj = NULL;
+    int code = apisrv_apply(r->k, NULL, patch, manager, false, NULL, &obj);
+    if (code) {
+        *out = obj;
+        return code;
+    }
+    const char *n = proto_obj_name(obj);
+    if (n && strcmp(n, r->name)) {
+        char msg[700];
+        snprintf(msg, sizeof msg,
+                 "the name of the object (%.250s) does not match the name on the URL (%.250s)", n,
+                 r->name);
+        json_decref(obj);
+        return s_bad(out, msg);
+    }
     proto_obj_set_str(obj, "metadata.name", r->name);
     if (r->k->namespaced)
         proto_obj_set_str(obj, "metadata.namespace", r->ns);
-    s_record_manager(obj, manager, "Apply");
-    int code = apisrv_create_obj(s, r->k, obj, r->dry_run, apisrv_strict(r), out);
+    code = apisrv_create_obj(s, r->k, obj, r->dry_run, apisrv_strict(r), out);
     json_decref(obj);
+    return code;
+}
+
+/* Server-side apply to a stored object (main resource or status). */
+static int s_apply_existing(apisrv_t *s, const apisrv_rq_t *r, const json_t *old,
+                            const json_t *patch, const char *manager, json_t **out)
+{
+    json_t *doc = NULL;
+    bool force = json_is_true(json_object_get(r->body, "force"));
+    int code = apisrv_apply(r->k, old, patch, manager, force, r->sub, &doc);
+    if (code) {
+        *out = doc;
+        return code;
+    }
+    code = s_update_obj(s, r, old, doc, out);
+    json_decref(doc);
     return code;
 }
 
@@ -519,13 +576,13 @@ static int s_patch_existing(apisrv_t *s, const apisrv_rq_t *r, const char *type,
                             const json_t *patch, const char *manager, json_t **out)
 {
     bool scale = r->sub && !strcmp(r->sub, "scale");
+    if (!strcmp(type, "apply") && !scale)
+        return s_apply_existing(s, r, old, patch, manager, out);
     json_t *doc = scale ? apisrv_scale_of(r->k, old) : json_deep_copy(old);
     int code = s_apply_patch(!strcmp(type, "apply") ? "merge" : type, r->k, &doc, patch, out);
     if (!code && scale) {
         code = s_update_scale(s, r, old, doc, out);
     } else if (!code) {
-        if (manager)
-            s_record_manager(doc, manager, !strcmp(type, "apply") ? "Apply" : "Update");
         code = s_update_obj(s, r, old, doc, out);
     }
     json_decref(doc);
