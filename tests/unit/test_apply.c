@@ -397,13 +397,13 @@ TEST(unmanaged_objects_stay_lean_until_applied)
     json_decref(r);
     /* from now on every write is tracked, with or without fieldManager */
     CHECK_EQ_INT(s_merge(NULL, "kubia", J("{'spec':{'replicas':6}}"), NULL, &r), 200);
-    json_t *e = s_entry(r, "unknown", "Update");
+    json_t *e = s_entry(r, "test-client", "Update");
     REQUIRE(e);
     CHECK_JSON(json_object_get(e, "fieldsV1"), "{\"f:spec\":{\"f:replicas\":{}}}");
     json_decref(r);
     CHECK_EQ_INT(s_apply("kubectl", s_deploy(4, NULL, NULL), false, &r), 409);
     CHECK_EQ_STR(proto_obj_str(r, "message"), "Apply failed with 1 conflict: conflict with "
-                                              "\"unknown\" using apps/v1: .spec.replicas");
+                                              "\"test-client\" using apps/v1: .spec.replicas");
     json_decref(r);
     s_down();
 }
