@@ -274,10 +274,25 @@ void gw_conn_done(gw_t *g, uint64_t id, int code, json_t *reply)
 
 /* ---- dispatch -------------------------------------------------------------- */
 
+/* As Kubernetes' prefixFromUserAgent: a write without fieldManager is
+ * managed by the client program ("kubectl/v1.32.4 (linux/amd64) ..." ->
+ * "kubectl"). */
+static void s_default_manager(struct MHD_Connection *c, json_t *query)
+{
+    const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
+    if (json_object_get(query, "fieldManager") || !ua || !*ua)
+        return;
+    char name[128];
+    size_t n = strcspn(ua, "/ ");
+    snprintf(name, sizeof name, "%.*s", (int)(n < 127 ? n : 127), ua);
+    json_object_set_new(query, "fieldManager", json_string(name));
+}
+
 static enum MHD_Result s_resource(gw_t *g, gw_conn_t *x, const char *method)
 {
     json_t *query = json_object(), *body = NULL;
     MHD_get_connection_values(x->c, MHD_GET_ARGUMENT_KIND, s_collect_query, query);
+    s_default_manager(x->c, query);
     const char *ctype = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Content-Type");
     const char *accept = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Accept");
     const char *op = NULL;
