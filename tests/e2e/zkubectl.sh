@@ -278,6 +278,17 @@ rc_is 0 && out_has 'service "kubia" deleted'; verdict delete_file $?
 k delete svc kubia
 rc_is 1 && err_has 'Error from server (NotFound): services "kubia" not found'
 verdict delete_notfound $?
+# server-side apply: field owners and conflicts
+sed 's/name: kubia$/name: ssa/' "$EX/kubia-rc.yaml" >"$T/ssa.yaml"
+k apply --server-side -f "$T/ssa.yaml"
+rc_is 0 && out_has "replicationcontroller/ssa serverside-applied"; verdict ssa_apply $?
+k scale rc ssa --replicas 5
+k apply --server-side -f "$T/ssa.yaml"
+rc_is 1 && grep -q 'Apply failed with 1 conflict: conflict with "zkubectl" with subresource "scale" using v1: .spec.replicas' "$T/err"
+verdict ssa_conflict $?
+k apply --server-side --force-conflicts -f "$T/ssa.yaml"
+rc_is 0 && k get rc ssa -o jsonpath='{.spec.replicas}' && out_has 3; verdict ssa_force $?
+k delete rc ssa --cascade=orphan --wait=false
 k delete namespace zk-e2e --wait=false
 k delete namespace custom-namespace --wait=false
 rc_is 0 && out_has 'namespace "custom-namespace" deleted'; verdict delete_namespace $?

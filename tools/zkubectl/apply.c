@@ -303,7 +303,36 @@ static int s_apply_one(ctl_t *c, const proto_kind_t *k, const char *ns, json_t *
     return rc;
 }
 
+/* `apply --server-side`: the manifest goes to the apiserver as an apply
+ * patch; the server merges, tracks field owners and reports conflicts. */
+static int s_apply_server_side(ctl_t *c, const proto_kind_t *k, const char *ns, json_t *doc,
+                               const char *file)
+{
+    const char *name = proto_obj_name(doc);
+    const char *manager = c->args->field_manager ? c->args->field_manager : "kubectl";
+    json_t *b = ctl_body(k, ns, name ? name : ""), *rep = NULL;
+    json_object_set_new(b, "patchType", json_string("apply"));
+    json_object_set(b, "patch", doc);
+    json_object_set_new(b, "fieldManager", json_string(manager));
+    if (c->args->force_conflicts)
+        json_object_set_new(b, "force", json_true());
+    int code = ctl_call(c, "patch", b, &rep);
+    json_decref(b);
+    char ctx[1024];
+    snprintf(ctx, sizeof ctx, "error when applying \"%s\"", file);
+    if (code >= 300)
+        ctl_print_status(rep, *file ? ctx : NULL);
+    else
+        s_done(k, doc, "serverside-applied");
+    json_decref(rep);
+    return code >= 300;
+}
+
 int ctl_cmd_apply(ctl_t *c)
 {
-    return s_each_doc(c, s_apply_one);
+    if (c->args->force_conflicts && !c->args->server_side) {
+        fprintf(stderr, "error: --force-conflicts only works with --server-side\n");
+        return 1;
+    }
+    return s_each_doc(c, c->args->server_side ? s_apply_server_side : s_apply_one);
 }

@@ -46,6 +46,9 @@ static const s_flag_t s_flags[] = {
     {"current-replicas", 0, S_LONG, S_OFF(current_replicas)},
     {"patch", 'p', S_STR, S_OFF(patch)},
     {"type", 0, S_STR, S_OFF(patch_type)},
+    {"server-side", 0, S_BOOL, S_OFF(server_side)},
+    {"force-conflicts", 0, S_BOOL, S_OFF(force_conflicts)},
+    {"field-manager", 0, S_STR, S_OFF(field_manager)},
 };
 #define S_NFLAGS (sizeof s_flags / sizeof s_flags[0])
 

@@ -56,6 +56,8 @@ typedef struct ctl_args {
     long current_replicas;
     const char *patch;
     const char *patch_type; /* merge | json | strategic */
+    bool server_side, force_conflicts; /* apply --server-side [--force-conflicts] */
+    const char *field_manager;          /* --field-manager; NULL = "kubectl" */
 } ctl_args_t;
 
 /* Parses argv (argv[0] is the program). 0, or -EINVAL with kubectl's
