@@ -70,6 +70,24 @@ for r in $(seq 1 "$ROUNDS"); do
     done
 done
 
+echo "== tap cost: the API benchmark with a tap attached that reads nothing (goal: < 5% loss)"
+for r in $(seq 1 "$ROUNDS"); do
+    rm -rf "$TMP/zk"; zk_start
+    ZKUBE_HOME="$TMP/zk" "$BUILD/bench/api" zkube --clients "$CLIENTS" --seconds "$SECONDS_PER_PHASE" > "$TMP/notap.out"
+    zk_stop; rm -rf "$TMP/zk"; zk_start
+    # a subscriber that never reads: stopped right after it connected
+    ZKUBE_HOME="$TMP/zk" bin/zkube tap -o json >/dev/null 2>&1 &
+    TAP_PID=$!
+    sleep 0.5; kill -STOP "$TAP_PID"
+    ZKUBE_HOME="$TMP/zk" "$BUILD/bench/api" zkube --clients "$CLIENTS" --seconds "$SECONDS_PER_PHASE" > "$TMP/tap.out"
+    kill -CONT "$TAP_PID"; kill "$TAP_PID"; wait "$TAP_PID" 2>/dev/null
+    zk_stop
+    for ph in create get; do
+        a=$(rate $ph "$TMP/notap.out"); b=$(rate $ph "$TMP/tap.out")
+        awk -v p="$ph" -v a="${a:-0}" -v b="${b:-0}" -v r="$r" 'BEGIN { if (a > 0) printf "round %d %-7s without tap %8.0f ops/s   with a stalled tap %8.0f ops/s   change %+.1f%%\n", r, p, a, b, (b - a) * 100 / a }'
+    done
+done
+
 echo "== scheduler: 10,000 pods on 1,000 and 5,000 hollow nodes (sched_bench)"
 rm -rf "$TMP/zk"
 if ZKUBE_HOME="$TMP/zk" bin/zkube up --detach --nodes 0 --http-port none >/dev/null; then
