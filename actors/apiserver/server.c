@@ -16,9 +16,8 @@
  * with the events already published. Operations that scan the store
  * (delete cascades, namespace deletion, deletecollection) flush first too.
  */
-#include <errno.h>
 #include <malloc.h>
-#include <msgpack.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +26,6 @@
 #include "actors/apiserver/apiserver.h"
 #include "actors/apiserver/apply.h"
 #include "actors/apiserver/internal.h"
-#include "protocol/codec.h"
 #include "protocol/obj.h"
 #include "protocol/status.h"
 #include "runtime/log.h"
@@ -139,46 +137,17 @@ static uint64_t s_next_seq(apisrv_t *s, const char *stream)
     return seq;
 }
 
-/* The object's msgpack bytes, encoded once by the store and shared by
- * the reply and every event of the change. */
-typedef struct s_bytes {
-    const json_t *obj;
-    char *buf;
-    size_t len;
-} s_bytes_t;
-
-static void s_mp_str(msgpack_packer *pk, const char *str)
-{
-    size_t n = strlen(str);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, str, n);
-}
-
-/* Event body {type, object, rev, seq, epoch}, the object embedded as is. */
 static void s_emit(apisrv_t *s, const char *topic, const char *stream, const char *type,
-                   const s_bytes_t *ob, json_int_t rev)
+                   const json_t *obj, json_int_t rev)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, proto_mp_sbuffer_write);
-    msgpack_pack_map(&pk, 5);
-    s_mp_str(&pk, "type");
-    s_mp_str(&pk, type);
-    s_mp_str(&pk, "object");
-    proto_mp_sbuffer_write(&sb, ob->buf, ob->len);
-    s_mp_str(&pk, "rev");
-    msgpack_pack_int64(&pk, rev);
-    s_mp_str(&pk, "seq");
-    msgpack_pack_int64(&pk, (int64_t)s_next_seq(s, stream));
-    s_mp_str(&pk, "epoch");
-    s_mp_str(&pk, s->epoch);
-    rt_publish_raw(s->a, topic, type, sb.data, sb.size);
-    msgpack_sbuffer_destroy(&sb);
+    json_t *body = json_pack("{s:s, s:O, s:I, s:I, s:s}", "type", type, "object", obj, "rev", rev,
+                             "seq", (json_int_t)s_next_seq(s, stream), "epoch", s->epoch);
+    rt_publish(s->a, topic, type, body);
+    json_decref(body);
 }
 
 static void s_emit_node(apisrv_t *s, const char *node, const char *ns, const char *name,
-                        const char *type, const s_bytes_t *obj, json_int_t rev)
+                        const char *type, const json_t *obj, json_int_t rev)
 {
     char topic[PROTO_DST_MAX], stream[PROTO_DST_MAX];
     snprintf(stream, sizeof stream, "node/%s/pods/", node);
@@ -188,9 +157,9 @@ static void s_emit_node(apisrv_t *s, const char *node, const char *ns, const cha
 
 /* Pods also go to their node's stream; a pod leaving a node is DELETED there. */
 static void s_publish_pod(apisrv_t *s, const char *key, const char *ns, const char *name,
-                          const char *type, const s_bytes_t *obj, json_int_t rev)
+                          const char *type, const json_t *obj, json_int_t rev)
 {
-    const char *nn = proto_obj_str(obj->obj, "spec.nodeName");
+    const char *nn = proto_obj_str(obj, "spec.nodeName");
     const char *on = json_string_value(json_object_get(s->pod_nodes, key));
     char *new_node = nn && *nn ? strdup(nn) : NULL;
     char *old_node = on ? strdup(on) : NULL;
@@ -214,7 +183,7 @@ static void s_publish_pod(apisrv_t *s, const char *key, const char *ns, const ch
     free(old_node);
 }
 
-static void s_publish(apisrv_t *s, const json_t *ev, const s_bytes_t *ob)
+static void s_publish(apisrv_t *s, const json_t *ev)
 {
     const char *type = json_string_value(json_object_get(ev, "type"));
     const char *key = json_string_value(json_object_get(ev, "key"));
@@ -231,42 +200,17 @@ static void s_publish(apisrv_t *s, const json_t *ev, const s_bytes_t *ob)
     *ns++ = 0;
     *name++ = 0;
     snprintf(stream, sizeof stream, "%s/", res);
-    s_emit(s, key, stream, type, ob, rev);
+    s_emit(s, key, stream, type, obj, rev);
     apisrv_owners_note(s, key, obj, !strcmp(type, "DELETED"));
     if (!strcmp(res, "pods"))
-        s_publish_pod(s, key, ns, name, type, ob, rev);
+        s_publish_pod(s, key, ns, name, type, obj, rev);
 }
 
 /* ---- flush ---------------------------------------------------------------- */
 
-/* Copies each event's object bytes out of the transaction before it ends. */
-static s_bytes_t *s_event_bytes(store_wtxn_t *t, const json_t *events)
-{
-    size_t n = json_array_size(events);
-    s_bytes_t *b = calloc(n ? n : 1, sizeof *b);
-    if (!b)
-        abort();
-    for (size_t i = 0; i < n; i++) {
-        const void *p;
-        b[i].obj = json_object_get(json_array_get(events, i), "object");
-        if (store_wtxn_event_bytes(t, i, &p, &b[i].len) < 0 || !(b[i].buf = malloc(b[i].len)))
-            abort(); /* i < n: only memory can fail */
-        memcpy(b[i].buf, p, b[i].len);
-    }
-    return b;
-}
-
-static void s_bytes_free(s_bytes_t *b, size_t n)
-{
-    for (size_t i = 0; b && i < n; i++)
-        free(b[i].buf);
-    free(b);
-}
-
-static int s_commit(apisrv_t *s, json_t **events, s_bytes_t **bytes)
+static int s_commit(apisrv_t *s, json_t **events)
 {
     *events = NULL;
-    *bytes = NULL;
     if (!s->txn) {
         int rc = s->poisoned ? PROTO_EINTERNAL : 0;
         s->poisoned = false;
@@ -277,17 +221,12 @@ static int s_commit(apisrv_t *s, json_t **events, s_bytes_t **bytes)
         store_wtxn_abort(&s->txn);
         rc = PROTO_EINTERNAL;
     } else {
-        /* The events hold the trees the handlers put (and replied with);
-         * nothing modifies them until they are published. */
-        *events = json_incref((json_t *)store_wtxn_events(s->txn));
-        *bytes = s_event_bytes(s->txn, *events);
+        *events = json_deep_copy(store_wtxn_events(s->txn));
         rc = store_wtxn_commit(&s->txn);
         if (rc < 0) {
             rt_err("commit failed: %s", proto_strerror(rc));
-            s_bytes_free(*bytes, json_array_size(*events));
             json_decref(*events);
             *events = NULL;
-            *bytes = NULL;
         }
     }
     s->txn = NULL;
@@ -297,37 +236,10 @@ static int s_commit(apisrv_t *s, json_t **events, s_bytes_t **bytes)
     return rc;
 }
 
-/* The stored bytes of body when it is the very tree an event carries;
- * *cur walks along, as replies and events mostly come in the same order. */
-static const s_bytes_t *s_find_bytes(const s_bytes_t *b, size_t n, const json_t *body,
-                                     size_t *cur)
-{
-    for (size_t k = 0; body && k < n; k++) {
-        size_t i = (*cur + k) % n;
-        if (b[i].obj == body) {
-            *cur = i + 1;
-            return &b[i];
-        }
-    }
-    return NULL;
-}
-
-static void s_reply_staged(apisrv_t *s, apisrv_staged_t *st, const s_bytes_t *ob)
-{
-    if (!ob) {
-        s_reply(s, &st->req, st->cache_key, st->code, st->body);
-        return;
-    }
-    s_cache_put(s, st->cache_key, st->code, st->body);
-    rt_reply_raw(s->a, &st->req, st->code, ob->buf, ob->len);
-}
-
 void apisrv_flush(apisrv_t *s)
 {
     json_t *events;
-    s_bytes_t *bytes;
-    int rc = s_commit(s, &events, &bytes);
-    size_t nev = json_array_size(events), cur = 0;
+    int rc = s_commit(s, &events);
     apisrv_staged_t *st = s->staged;
     size_t n = s->nstaged;
     s->staged = NULL;
@@ -340,7 +252,7 @@ void apisrv_flush(apisrv_t *s)
             rt_reply(s->a, &st[i].req, 500, e);
             json_decref(e);
         } else {
-            s_reply_staged(s, &st[i], s_find_bytes(bytes, nev, st[i].body, &cur));
+            s_reply(s, &st[i].req, st[i].cache_key, st[i].code, st[i].body);
         }
         json_decref(st[i].body);
         free(st[i].cache_key);
@@ -348,8 +260,7 @@ void apisrv_flush(apisrv_t *s)
     free(st);
     size_t i;
     json_t *ev;
-    json_array_foreach(events, i, ev) s_publish(s, ev, &bytes[i]);
-    s_bytes_free(bytes, nev);
+    json_array_foreach(events, i, ev) s_publish(s, ev);
     json_decref(events);
 }
 
@@ -375,20 +286,6 @@ static int s_run_op(apisrv_t *s, int oi, const json_t *body, json_t **out)
         return 405;
     }
     return s_ops[oi].fn(s, &rq, out);
-}
-
-/* A plain list goes out from the stored bytes; anything unusual (errors
- * included) takes the tree path. True when req was answered. */
-static bool s_list_fast(apisrv_t *s, int oi, rt_req_t **req)
-{
-    apisrv_rq_t rq;
-    json_t *err = NULL;
-    if (strcmp(s_ops[oi].op, "list") || apisrv_parse_rq("list", (*req)->env.body, &rq, &err) ||
-        !rq.k || !apisrv_has_word(rq.k->verbs, "list")) {
-        json_decref(err);
-        return false;
-    }
-    return apisrv_list_raw(s, &rq, req);
 }
 
 static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
@@ -418,8 +315,6 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
     }
     if (!s_ops[oi].write)
         apisrv_flush(s);
-    if (s_list_fast(s, oi, &req))
-        return;
     json_t *out = NULL;
     apisrv_fm_client(req->env.src); /* default field manager: the requesting actor */
     int code = s_run_op(s, oi, req->env.body, &out);
