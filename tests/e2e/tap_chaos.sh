@@ -37,7 +37,8 @@ printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s1\nstringData:\n  pass
     bin/zkubectl create -f - >/dev/null
 bin/zkubectl get secret s1 -o yaml >/dev/null
 bin/zkubectl create -f tests/corpus/kia/Chapter03/kubia-manual.yaml >"$T/create.out" 2>&1 || cat "$T/create.out" >&2
-wait_for 5 'grep -q "\"op\":\"create\".*kubia-manual" "$T/all.json"'
+# the request, its reply and the event reach the tap in that order: wait for the last
+wait_for 10 'grep -q "\"op\":\"create\".*kubia-manual" "$T/all.json" && grep -q "\"op\":\"ADDED\",\"subject\":\"pods/default/kubia-manual\"" "$T/all.json"'
 kill $ALL $SEC; wait $ALL $SEC 2>/dev/null
 
 check sees-request 'grep -q "\"src\":\"zkubectl-[0-9]*\",\"dst\":\"apiserver\",\"type\":\"req\",\"op\":\"create\",\"subject\":\"pods/default/kubia-manual\"" "$T/all.json"' "$T/all.json"
