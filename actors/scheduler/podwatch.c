@@ -13,6 +13,7 @@
  * once it can keep objects in a reduced form.)
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,13 @@ static void s_retry_fire(rt_actor_t *a, void *arg)
     (void)a;
 }
 
+static void s_trim(rt_actor_t *a, void *arg)
+{
+    (void)a;
+    (void)arg;
+    malloc_trim(0);
+}
+
 static void s_list_reply(rt_actor_t *a, int code, const json_t *body, void *arg)
 {
     s_list_ctx_t *ctx = arg;
@@ -213,6 +221,8 @@ static void s_list_reply(rt_actor_t *a, int code, const json_t *body, void *arg)
     pw->synced = true;
     if (pw->h.synced)
         pw->h.synced(pw->arg);
+    if (json_array_size(json_object_get(body, "items")) > 500) /* a big list is transient: */
+        rt_timer_add(pw->a, 0, false, s_trim, NULL); /* return it once it is freed */
     if (!ok)
         sched_pw_relist(pw);
     (void)a;
