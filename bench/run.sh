@@ -88,6 +88,9 @@ for r in $(seq 1 "$ROUNDS"); do
     done
 done
 
+echo "== pod start-up: burst of 50 pods, runc driver (bench/pod_startup.sh)"
+sh bench/pod_startup.sh || echo "(pod_startup failed)"
+
 echo "== scheduler: 10,000 pods on 1,000 and 5,000 hollow nodes (sched_bench)"
 rm -rf "$TMP/zk"
 if ZKUBE_HOME="$TMP/zk" bin/zkube up --detach --nodes 0 --http-port none >/dev/null; then
