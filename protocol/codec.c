@@ -70,11 +70,19 @@ static bool s_read_be(s_dec_t *d, int n, uint64_t *v)
     return true;
 }
 
-/* Strict UTF-8 (no overlongs, no surrogates, max U+10FFFF). */
+/* Strict UTF-8 (no overlongs, no surrogates, max U+10FFFF). Object
+ * strings are nearly all ASCII: eight bytes at a time while they are. */
 static bool s_utf8_ok(const uint8_t *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+        for (uint64_t w; i + 8 <= n; i += 8) {
+            memcpy(&w, s + i, 8);
+            if (w & UINT64_C(0x8080808080808080))
+                break;
+        }
+        if (i >= n)
+            break;
         uint8_t c = s[i];
         if (c < 0x80) {
             i++;

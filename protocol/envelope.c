@@ -18,6 +18,7 @@
 #include <msgpack.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const s_names[] = {
@@ -84,6 +85,69 @@ static void s_key(msgpack_packer *pk, const char *k)
     msgpack_pack_str_body(pk, k, strlen(k));
 }
 
+/* The header keys, up to and including the "body" key. */
+static void s_pack_head(msgpack_packer *pk, const proto_env_t *e)
+{
+    msgpack_pack_map(pk, 9);
+    s_key(pk, "v");
+    msgpack_pack_int(pk, e->v);
+    s_kstr(pk, "t", proto_mtype_name(e->type), 8);
+    s_key(pk, "id");
+    msgpack_pack_uint64(pk, e->id);
+    s_kstr(pk, "src", e->src, sizeof e->src);
+    s_kstr(pk, "dst", e->dst, sizeof e->dst);
+    s_kstr(pk, "op", e->op, sizeof e->op);
+    s_key(pk, "ts");
+    msgpack_pack_int64(pk, e->ts_us);
+    s_key(pk, "code");
+    msgpack_pack_int(pk, e->code);
+    s_key(pk, "body");
+}
+
+/* The header has a fixed bound (keys, three capped strings, four numbers),
+ * so it is packed on the stack and the envelope takes one exact malloc. */
+#define S_HEAD_MAX (128 + PROTO_ID_MAX + PROTO_DST_MAX + PROTO_OP_MAX)
+
+typedef struct s_head_buf {
+    char b[S_HEAD_MAX];
+    size_t n;
+} s_head_buf_t;
+
+static int s_head_write(void *data, const char *buf, size_t len)
+{
+    s_head_buf_t *h = data;
+    if (len > sizeof h->b - h->n)
+        return -1; /* cannot happen: strings are capped by s_kstr */
+    memcpy(h->b + h->n, buf, len);
+    h->n += len;
+    return 0;
+}
+
+int proto_env_pack_raw(const proto_env_t *e, const void *body, size_t blen, char **buf,
+                       size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    if (!body || !blen || blen > PROTO_MAX_MSG)
+        return blen > PROTO_MAX_MSG ? PROTO_ETOOLARGE : PROTO_EINVALID;
+    s_head_buf_t h = {.n = 0};
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &h, s_head_write);
+    s_pack_head(&pk, e);
+    if (h.n + blen > PROTO_MAX_MSG)
+        return PROTO_ETOOLARGE;
+    char *out = malloc(h.n + blen);
+    if (!out) {
+        fprintf(stderr, "%s:%d: out of memory\n", __FILE__, __LINE__);
+        abort();
+    }
+    memcpy(out, h.b, h.n);
+    memcpy(out + h.n, body, blen);
+    *buf = out;
+    *len = h.n + blen;
+    return 0;
+}
+
 int proto_env_pack(const proto_env_t *e, char **buf, size_t *len)
 {
     msgpack_sbuffer sb;
@@ -92,20 +156,7 @@ int proto_env_pack(const proto_env_t *e, char **buf, size_t *len)
     msgpack_packer_init(&pk, &sb, proto_mp_sbuffer_write);
     *buf = NULL;
     *len = 0;
-    msgpack_pack_map(&pk, 9);
-    s_key(&pk, "v");
-    msgpack_pack_int(&pk, e->v);
-    s_kstr(&pk, "t", proto_mtype_name(e->type), 8);
-    s_key(&pk, "id");
-    msgpack_pack_uint64(&pk, e->id);
-    s_kstr(&pk, "src", e->src, sizeof e->src);
-    s_kstr(&pk, "dst", e->dst, sizeof e->dst);
-    s_kstr(&pk, "op", e->op, sizeof e->op);
-    s_key(&pk, "ts");
-    msgpack_pack_int64(&pk, e->ts_us);
-    s_key(&pk, "code");
-    msgpack_pack_int(&pk, e->code);
-    s_key(&pk, "body");
+    s_pack_head(&pk, e);
     int rc = proto_mp_pack_into(&pk, e->body, 1);
     if (rc == 0 && sb.size > PROTO_MAX_MSG)
         rc = PROTO_ETOOLARGE;

@@ -57,6 +57,17 @@ void proto_env_init(proto_env_t *e, proto_mtype_t type, uint64_t id, const char 
 int proto_env_pack(const proto_env_t *e, char **buf, size_t *len);
 
 /*
+ * As proto_env_pack, with e->body ignored and the body given pre-encoded:
+ * body/blen must be exactly one msgpack value (e.g. bytes that
+ * proto_mp_pack or the store produced), embedded as is, so a large body is
+ * never decoded into a tree. *buf malloc'd, caller frees. 0,
+ * PROTO_ETOOLARGE (envelope over PROTO_MAX_MSG) or PROTO_EINVALID (empty
+ * body).
+ */
+int proto_env_pack_raw(const proto_env_t *e, const void *body, size_t blen, char **buf,
+                       size_t *len);
+
+/*
  * Decodes and validates an envelope: map with the required keys of the right
  * types, version 1, known type, strings within limits, body depth within
  * PROTO_MAX_DEPTH. Unknown keys are ignored (forward compatibility).

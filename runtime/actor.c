@@ -286,6 +286,33 @@ int rt_reply(rt_actor_t *a, rt_req_t **reqp, int code, const json_t *body)
     return rc;
 }
 
+int rt_reply_raw(rt_actor_t *a, rt_req_t **reqp, int code, const void *body, size_t blen)
+{
+    rt_req_t *req = reqp ? *reqp : NULL;
+    if (!req)
+        return -EINVAL;
+    proto_env_t e;
+    proto_env_init(&e, PROTO_T_REP, req->env.id, a->id, req->env.src, req->env.op, NULL);
+    e.code = code;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = proto_env_pack_raw(&e, body, blen, &buf, &len);
+    if (rc == 0) {
+        rc = rt__send(a, "REP", req->_addr, req->_addr_len, buf, len);
+        free(buf);
+        proto_env_clear(&req->env);
+        free(req->_addr);
+        free(req);
+        *reqp = NULL;
+        return rc;
+    }
+    json_t *st = rc == PROTO_ETOOLARGE ? proto_status_new(PROTO_ETOOLARGE, "reply too large", NULL)
+                                       : proto_status_new(PROTO_EINTERNAL, "bad reply", NULL);
+    rc = rt_reply(a, reqp, rc == PROTO_ETOOLARGE ? 413 : 500, st);
+    json_decref(st);
+    return rc;
+}
+
 /* A request that does not decode: answer 400 if its id can be read. */
 static void s_bad_request(rt_actor_t *a, zmq_msg_t *client, zmq_msg_t *env, const char *why)
 {

@@ -69,6 +69,10 @@ int rt_serve(rt_actor_t *a, const char *service, rt_req_fn *fn, void *arg);
 /* Replies to req with code (200, 201, 404 ...) and body (borrowed; may be
  * NULL); frees req and nulls *req. */
 int rt_reply(rt_actor_t *a, rt_req_t **req, int code, const json_t *body);
+/* As rt_reply with a pre-encoded body: body/blen is exactly one msgpack
+ * value (borrowed), embedded as is (proto_env_pack_raw). An envelope over
+ * PROTO_MAX_MSG is answered 413 instead. Frees req and nulls *req. */
+int rt_reply_raw(rt_actor_t *a, rt_req_t **req, int code, const void *body, size_t blen);
 /* Called once after each batch of inbound messages has been dispatched
  * (the apiserver's group commit hangs here). A batch is what one wake-up of
  * the loop drained (at most 256 messages); the hook also runs after a
@@ -103,6 +107,10 @@ int rt_subscribe(rt_actor_t *a, const char *prefix, rt_event_fn *fn, void *arg);
 int rt_unsubscribe(rt_actor_t *a, const char *prefix, rt_event_fn *fn, void *arg);
 /* Publishes an event (type evt, op, body borrowed) on topic. */
 int rt_publish(rt_actor_t *a, const char *topic, const char *op, const json_t *body);
+/* As rt_publish with a pre-encoded body (exactly one msgpack value,
+ * borrowed; see proto_env_pack_raw). */
+int rt_publish_raw(rt_actor_t *a, const char *topic, const char *op, const void *body,
+                   size_t blen);
 
 /* --- loop --------------------------------------------------------------- */
 

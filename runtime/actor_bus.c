@@ -79,6 +79,27 @@ int rt_publish(rt_actor_t *a, const char *topic, const char *op, const json_t *b
     return rc;
 }
 
+int rt_publish_raw(rt_actor_t *a, const char *topic, const char *op, const void *body,
+                   size_t blen)
+{
+    if (!topic || !*topic || strlen(topic) >= PROTO_DST_MAX)
+        return -EINVAL;
+    proto_env_t e;
+    proto_env_init(&e, PROTO_T_EVT, 0, a->id, topic, op ? op : "", NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = proto_env_pack_raw(&e, body, blen, &buf, &len);
+    if (rc)
+        return rc;
+    if (zmq_send(a->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(a->pub, buf, len, ZMQ_DONTWAIT) < 0)
+        rc = -errno;
+    else
+        a->stats.msgs_out++, a->stats.bytes_out += strlen(topic) + len;
+    free(buf);
+    return rc;
+}
+
 static void s_dispatch(rt_actor_t *a, const char *topic, const proto_env_t *e)
 {
     a->sub_depth++;

@@ -65,6 +65,8 @@ struct store_wtxn {
     size_t njents, capjents;
     char *arena; /* keys and values of the journal; reused across txns */
     size_t alen, acap;
+    size_t *evb; /* per event: arena offset and length of its object's bytes */
+    size_t capevb;
 };
 
 struct store {
@@ -416,6 +418,7 @@ void store_destroy(store_t **sp)
     json_decref(s->w.events);
     free(s->w.jents);
     free(s->w.arena);
+    free(s->w.evb);
     if (s->env)
         mdb_env_close(s->env);
     if (s->lockfd >= 0)
@@ -455,6 +458,28 @@ int store_get(store_t *s, const char *key, json_t **out)
     return rc;
 }
 
+int store_get_bytes(store_t *s, const char *key, char **buf, size_t *len)
+{
+    size_t klen;
+    *buf = NULL;
+    *len = 0;
+    if (!s_key_ok(s, key, &klen))
+        return PROTO_EINVALID;
+    MDB_txn *txn;
+    int rc = s_rbegin(s, &txn);
+    if (rc)
+        return rc;
+    MDB_val k = {klen, (void *)key}, v;
+    rc = s_err(mdb_get(txn, s->objects, &k, &v));
+    if (rc == 0) {
+        *buf = s_xrealloc(NULL, v.mv_size ? v.mv_size : 1);
+        memcpy(*buf, v.mv_data, v.mv_size);
+        *len = v.mv_size;
+    }
+    s_rend(s, txn);
+    return rc;
+}
+
 static bool s_has_prefix(const MDB_val *k, const char *prefix, size_t plen)
 {
     return k->mv_size >= plen && memcmp(k->mv_data, prefix, plen) == 0;
@@ -474,8 +499,31 @@ typedef struct s_list_q {
     const char *prefix;
     size_t plen, limit;
     bool (*keep)(const json_t *obj, void *arg);
+    store_raw_fn *raw; /* store_list_raw: bytes to the caller, no decoding */
     void *arg;
 } s_list_q_t;
+
+/* One listed value: decoded and filtered into items, or handed over raw. */
+static int s_list_one(const s_list_q_t *q, const MDB_val *k, const MDB_val *v, json_t *items,
+                      size_t *n)
+{
+    if (q->raw) {
+        int rc = q->raw(k->mv_data, k->mv_size, v->mv_data, v->mv_size, q->arg);
+        *n += rc == 0;
+        return rc < 0 ? rc : 0;
+    }
+    json_t *obj;
+    int drc = s_decode(v->mv_data, v->mv_size, &obj);
+    if (drc)
+        return drc;
+    if (!q->keep || q->keep(obj, q->arg)) {
+        json_array_append_new(items, obj);
+        (*n)++;
+    } else {
+        json_decref(obj);
+    }
+    return 0;
+}
 
 static int s_list_scan(MDB_cursor *c, const s_list_q_t *q, const char *seek, json_t *items,
                        char **next_key)
@@ -490,30 +538,44 @@ static int s_list_scan(MDB_cursor *c, const s_list_q_t *q, const char *seek, jso
                 *next_key = strndup(k.mv_data, k.mv_size);
             return 0;
         }
-        json_t *obj;
-        int drc = s_decode(v.mv_data, v.mv_size, &obj);
+        int drc = s_list_one(q, &k, &v, items, &n);
         if (drc)
             return drc;
-        if (!q->keep || q->keep(obj, q->arg)) {
-            json_array_append_new(items, obj);
-            n++;
-        } else {
-            json_decref(obj);
-        }
     }
     return rc == MDB_NOTFOUND ? 0 : s_err(rc);
 }
+
+static int s_list_run(store_t *s, const s_list_q_t *qp, const char *start_key, json_t **items,
+                      uint64_t *rev, char **next_key);
 
 int store_list(store_t *s, const char *prefix, const char *start_key, size_t limit,
                bool (*keep)(const json_t *obj, void *arg), void *arg, json_t **items, uint64_t *rev,
                char **next_key)
 {
     *items = NULL;
-    if (next_key)
-        *next_key = NULL;
     if (!prefix)
         prefix = "";
-    s_list_q_t q = {prefix, strlen(prefix), limit, keep, arg};
+    s_list_q_t q = {prefix, strlen(prefix), limit, keep, NULL, arg};
+    return s_list_run(s, &q, start_key, items, rev, next_key);
+}
+
+int store_list_raw(store_t *s, const char *prefix, const char *start_key, size_t limit,
+                   store_raw_fn *fn, void *arg, uint64_t *rev, char **next_key)
+{
+    if (!prefix)
+        prefix = "";
+    s_list_q_t q = {prefix, strlen(prefix), limit, NULL, fn, arg};
+    return s_list_run(s, &q, start_key, NULL, rev, next_key);
+}
+
+/* The read transaction around one scan; items NULL for raw scans. */
+static int s_list_run(store_t *s, const s_list_q_t *qp, const char *start_key, json_t **items,
+                      uint64_t *rev, char **next_key)
+{
+    const s_list_q_t q = *qp;
+    const char *prefix = q.prefix;
+    if (next_key)
+        *next_key = NULL;
     const char *seek = start_key && strcmp(start_key, prefix) > 0 ? start_key : prefix;
     size_t slen = strlen(seek);
     if (slen > (size_t)mdb_env_get_maxkeysize(s->env))
@@ -525,7 +587,7 @@ int store_list(store_t *s, const char *prefix, const char *start_key, size_t lim
         return rc;
     uint64_t r = 0;
     rc = s_meta_u64(s, txn, "rev", &r);
-    json_t *arr = json_array();
+    json_t *arr = items ? json_array() : NULL;
     if (!rc)
         rc = s_err(mdb_cursor_open(txn, s->objects, &c));
     if (!rc) {
@@ -541,7 +603,8 @@ int store_list(store_t *s, const char *prefix, const char *start_key, size_t lim
         }
         return rc;
     }
-    *items = arr;
+    if (items)
+        *items = arr;
     if (rev)
         *rev = r;
     return 0;
@@ -724,79 +787,103 @@ static bool s_log_split(const MDB_val *v, const char **type, size_t *tlen, const
     return true;
 }
 
-/* Decodes one log entry into an event, or sets *ev NULL if its key does
- * not have the prefix. */
-static int s_log_event(const MDB_val *k, const MDB_val *v, const char *prefix, size_t plen,
-                       json_t **ev)
+/* store_log_read's visitor: decodes the object into an event. */
+static int s_log_tree(uint64_t rev, const char *type, size_t tlen, const char *key, size_t klen,
+                      const void *ob, size_t olen, void *arg)
 {
-    const char *type, *key;
-    const unsigned char *ob;
-    size_t tlen, klen, olen;
-    *ev = NULL;
-    if (k->mv_size != 8 || !s_log_split(v, &type, &tlen, &key, &klen, &ob, &olen))
-        return PROTO_EINTERNAL;
-    if (klen < plen || memcmp(key, prefix, plen) != 0)
-        return 0;
     json_t *obj;
     int rc = s_decode(ob, olen, &obj);
     if (rc)
         return rc;
-    *ev = json_pack("{s:s%,s:s%,s:I,s:o}", "type", type, tlen, "key", key, klen, "rev",
-                    (json_int_t)s_from_be64(k->mv_data), "object", obj);
-    return *ev ? 0 : PROTO_EINTERNAL;
+    json_t *ev = json_pack("{s:s%,s:s%,s:I,s:o}", "type", type, tlen, "key", key, klen, "rev",
+                           (json_int_t)rev, "object", obj);
+    if (!ev)
+        return PROTO_EINTERNAL;
+    json_array_append_new(arg, ev);
+    return 0;
 }
 
-static int s_log_scan(store_t *s, MDB_txn *txn, uint64_t after, size_t max, const char *prefix,
-                      json_t *out)
+typedef struct s_log_q {
+    uint64_t after;
+    size_t max;
+    const char *prefix;
+    store_log_fn *fn;
+    void *arg;
+} s_log_q_t;
+
+/* Hands one log entry to the visitor if its key has the prefix; *n counts. */
+static int s_log_event(const MDB_val *k, const MDB_val *v, const s_log_q_t *q, size_t plen,
+                       size_t *n)
+{
+    const char *type, *key;
+    const unsigned char *ob;
+    size_t tlen, klen, olen;
+    if (k->mv_size != 8 || !s_log_split(v, &type, &tlen, &key, &klen, &ob, &olen))
+        return PROTO_EINTERNAL;
+    if (klen < plen || memcmp(key, q->prefix, plen) != 0)
+        return 0;
+    int rc = q->fn(s_from_be64(k->mv_data), type, tlen, key, klen, ob, olen, q->arg);
+    *n += rc == 0;
+    return rc < 0 ? rc : 0;
+}
+
+static int s_log_scan(store_t *s, MDB_txn *txn, const s_log_q_t *q)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, s->log, &c);
     if (rc)
         return s_err(rc);
     unsigned char kb[8];
-    s_be64(after + 1, kb);
+    s_be64(q->after + 1, kb);
     MDB_val k = {8, kb}, v;
-    size_t plen = strlen(prefix);
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && json_array_size(out) < max;
+    size_t plen = strlen(q->prefix), n = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && n < q->max;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        json_t *ev;
-        int erc = s_log_event(&k, &v, prefix, plen, &ev);
+        int erc = s_log_event(&k, &v, q, plen, &n);
         if (erc) {
             mdb_cursor_close(c);
             return erc;
         }
-        if (ev)
-            json_array_append_new(out, ev);
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND || rc == 0 ? 0 : s_err(rc);
 }
 
-int store_log_read(store_t *s, uint64_t after, size_t max, const char *prefix, json_t **events)
+static int s_log_run(store_t *s, const s_log_q_t *q)
 {
-    *events = NULL;
-    if (!max)
-        max = 1000;
-    if (max > S_MAX_LOG_READ)
-        max = S_MAX_LOG_READ;
     MDB_txn *txn;
     int rc = s_rbegin(s, &txn);
     if (rc)
         return rc;
     uint64_t comp;
     rc = s_meta_u64(s, txn, "compacted", &comp);
-    if (!rc && after < comp)
+    if (!rc && q->after < comp)
         rc = PROTO_EEXPIRED;
-    json_t *arr = json_array();
     if (!rc)
-        rc = s_log_scan(s, txn, after, max, prefix ? prefix : "", arr);
+        rc = s_log_scan(s, txn, q);
     s_rend(s, txn);
+    return rc;
+}
+
+int store_log_read_raw(store_t *s, uint64_t after, size_t max, const char *prefix,
+                       store_log_fn *fn, void *arg)
+{
+    s_log_q_t q = {after, max ? max : 1000, prefix ? prefix : "", fn, arg};
+    if (q.max > S_MAX_LOG_READ)
+        q.max = S_MAX_LOG_READ;
+    return s_log_run(s, &q);
+}
+
+int store_log_read(store_t *s, uint64_t after, size_t max, const char *prefix, json_t **events)
+{
+    json_t *arr = json_array();
+    int rc = store_log_read_raw(s, after, max, prefix, s_log_tree, arr);
     if (rc) {
         json_decref(arr);
-        return rc;
+        arr = NULL;
     }
     *events = arr;
-    return 0;
+    return rc;
 }
 
 /* ---- write transactions: journal and map growth ---- */
@@ -986,6 +1073,15 @@ int store_wtxn_get(store_wtxn_t *t, const char *key, json_t **out)
     return rc ? s_err(rc) : s_decode(v.mv_data, v.mv_size, out);
 }
 
+int store_wtxn_event_bytes(store_wtxn_t *t, size_t i, const void **buf, size_t *len)
+{
+    if (!t || !t->events || i >= json_array_size(t->events))
+        return PROTO_ENOTFOUND;
+    *buf = t->arena + t->evb[2 * i];
+    *len = t->evb[2 * i + 1];
+    return 0;
+}
+
 const json_t *store_wtxn_events(store_wtxn_t *t)
 {
     return t->events;
@@ -1092,8 +1188,15 @@ static int s_write_log(store_wtxn_t *t, uint64_t rev, size_t voff, size_t vlen)
 /* Appends an event (obj stolen). Keys are checked ASCII (s_key_ok), so
  * only memory can fail here. */
 static void s_add_event(store_wtxn_t *t, store_evtype_t type, const char *key, uint64_t rev,
-                        json_t *obj)
+                        json_t *obj, size_t ooff, size_t olen)
 {
+    size_t i = json_array_size(t->events);
+    if (2 * i + 2 > t->capevb) {
+        t->capevb = t->capevb ? t->capevb * 2 : 512;
+        t->evb = s_xrealloc(t->evb, t->capevb * sizeof *t->evb);
+    }
+    t->evb[2 * i] = ooff;
+    t->evb[2 * i + 1] = olen;
     json_t *ev = json_pack("{s:s,s:s,s:I,s:o}", "type", store_evtype_name(type), "key", key, "rev",
                            (json_int_t)rev, "object", obj);
     if (!ev) {
@@ -1172,7 +1275,7 @@ static int s_put_write(store_wtxn_t *t, const s_put_op_t *p, store_evtype_t type
     /* Event and revision first: from here on only LMDB can fail, and s_run
      * rolls both back then. The event shares the caller's tree (see
      * store_wtxn_put in store.h): a deep copy costs more than the put. */
-    s_add_event(t, type, p->key, rev, json_incref(p->obj));
+    s_add_event(t, type, p->key, rev, json_incref(p->obj), ooff, olen);
     t->rev = rev;
     s_jent_t j = {.dbi = t->s->objects, .voff = ooff, .vlen = olen, .klen = p->klen};
     j.koff = s_arena_add(t, p->key, p->klen);
@@ -1240,7 +1343,7 @@ static int s_del_fn(store_wtxn_t *t, void *ctx)
         rc = s_pack_log(t, STORE_DELETED, d->key, d->klen, d->last, &voff, &ooff, &olen);
     if (rc)
         return rc;
-    s_add_event(t, STORE_DELETED, d->key, rev, json_incref(d->last));
+    s_add_event(t, STORE_DELETED, d->key, rev, json_incref(d->last), ooff, olen);
     t->rev = rev;
     s_jent_t j = {.dbi = t->s->objects, .del = true, .klen = d->klen};
     j.koff = s_arena_add(t, d->key, d->klen);

@@ -60,6 +60,11 @@ uint64_t store_oldest_rev(store_t *s);
 /* Reads one object. *out is a new reference (caller owns). PROTO_ENOTFOUND. */
 int store_get(store_t *s, const char *key, json_t **out);
 
+/* As store_get without decoding: *buf (malloc'd, caller frees) gets the
+ * object's msgpack bytes, *len their size. PROTO_ENOTFOUND,
+ * PROTO_EINVALID (bad key). */
+int store_get_bytes(store_t *s, const char *key, char **buf, size_t *len);
+
 /*
  * Lists objects whose key starts with prefix ("pods/" or "pods/default/"),
  * in key order, calling keep(obj, arg) to filter (NULL keeps all). At most
@@ -76,6 +81,23 @@ int store_list(store_t *s, const char *prefix, const char *start_key, size_t lim
                char **next_key);
 
 /*
+ * Called by store_list_raw for each object, in key order, with the key and
+ * the stored msgpack bytes (both borrowed: valid only during the call, inside
+ * the read transaction; the callback must not call back into the store).
+ * Returns 0 to count the object, 1 to skip it (it does not count against
+ * limit), or a negative code to stop the scan with that code.
+ */
+typedef int(store_raw_fn)(const char *key, size_t klen, const void *val, size_t vlen, void *arg);
+
+/*
+ * As store_list, without decoding: each object's msgpack bytes go to fn, so
+ * a large list never becomes trees. limit, start_key, next_key and rev as in
+ * store_list. Errors: as store_list, or fn's negative code.
+ */
+int store_list_raw(store_t *s, const char *prefix, const char *start_key, size_t limit,
+                   store_raw_fn *fn, void *arg, uint64_t *rev, char **next_key);
+
+/*
  * Reads log events with revision > after, at most max (0 = 1000), in order.
  * Each event: {"type": "ADDED"|..., "key": str, "rev": int, "object": {...}}
  * (for DELETED, the object as it was at deletion, with the deletion's
@@ -84,6 +106,21 @@ int store_list(store_t *s, const char *prefix, const char *start_key, size_t lim
  * 100000.
  */
 int store_log_read(store_t *s, uint64_t after, size_t max, const char *prefix, json_t **events);
+
+/*
+ * Called by store_log_read_raw for each event in revision order: type and
+ * key (not NUL-terminated) and the object's msgpack bytes, all borrowed for
+ * the call only (inside the read transaction; do not call the store).
+ * Returns 0 to count the event against max, 1 to skip it, or a negative
+ * code to stop the read with that code.
+ */
+typedef int(store_log_fn)(uint64_t rev, const char *type, size_t tlen, const char *key,
+                          size_t klen, const void *obj, size_t olen, void *arg);
+
+/* As store_log_read, without decoding: each event goes to fn. Same after,
+ * max, prefix and PROTO_EEXPIRED; or fn's negative code. */
+int store_log_read_raw(store_t *s, uint64_t after, size_t max, const char *prefix,
+                       store_log_fn *fn, void *arg);
 
 /*
  * Begins the (single) write transaction. -EBUSY if this thread has one
@@ -122,6 +159,13 @@ int store_wtxn_del(store_wtxn_t *t, const char *key, uint64_t expect_rev, json_t
  * commit.
  */
 const json_t *store_wtxn_events(store_wtxn_t *t);
+/*
+ * The msgpack bytes of event i's object (index into store_wtxn_events), as
+ * written to the log, so that publishing need not encode it again.
+ * Borrowed until the next write to t, commit or abort. PROTO_ENOTFOUND
+ * when i is out of range.
+ */
+int store_wtxn_event_bytes(store_wtxn_t *t, size_t i, const void **buf, size_t *len);
 /* Commits durably (fsync unless no_sync); nulls *t. On failure nothing is
  * written. */
 int store_wtxn_commit(store_wtxn_t **t);

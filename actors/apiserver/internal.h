@@ -138,6 +138,15 @@ bool apisrv_has_dependents(apisrv_t *s, const char *uid);
 /* ---- ops_read.c -------------------------------------------------------- */
 int apisrv_op_get(apisrv_t *s, const apisrv_rq_t *r, json_t **out);
 int apisrv_op_list(apisrv_t *s, const apisrv_rq_t *r, json_t **out);
+/* A list without selectors or Table, answered straight from the stored
+ * bytes (no trees): true when it replied to *req (and nulled it), false
+ * when the list needs apisrv_op_list. */
+bool apisrv_list_raw(apisrv_t *s, const apisrv_rq_t *r, rt_req_t **req);
+/* get (no subresource, no Table) the same way; false (nothing sent) on
+ * any error. */
+bool apisrv_get_raw(apisrv_t *s, const apisrv_rq_t *r, rt_req_t **req);
+/* watchlog the same way; false (nothing sent) on any error. */
+bool apisrv_watchlog_raw(apisrv_t *s, const apisrv_rq_t *r, rt_req_t **req);
 int apisrv_op_watchlog(apisrv_t *s, const apisrv_rq_t *r, json_t **out);
 int apisrv_op_resources(apisrv_t *s, const apisrv_rq_t *r, json_t **out);
 int apisrv_op_version(apisrv_t *s, const apisrv_rq_t *r, json_t **out);

@@ -1,14 +1,20 @@
 /*
  * actors/apiserver/ops_read.c — the read operations: get, list (selectors,
  * limit + continue, Table, stream position), watchlog, resources, version.
- * They read committed state (server.c flushes the batch first).
+ * They read committed state (server.c flushes the batch first). A get,
+ * list or watchlog that needs no filtering nor Table is answered from the
+ * stored msgpack bytes (the *_raw functions), so that a 10,000-pod list
+ * never becomes 10,000 trees; the tree functions answer everything else,
+ * errors included.
  */
+#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "actors/apiserver/internal.h"
+#include "protocol/codec.h"
 #include "protocol/obj.h"
 #include "protocol/selector.h"
 #include "protocol/status.h"
@@ -102,6 +108,20 @@ int apisrv_op_get(apisrv_t *s, const apisrv_rq_t *r, json_t **out)
     }
     *out = obj;
     return 200;
+}
+
+bool apisrv_get_raw(apisrv_t *s, const apisrv_rq_t *r, rt_req_t **req)
+{
+    if (r->sub || s_wants_table(r))
+        return false;
+    char *key = proto_key(r->k->resource, r->ns, r->name), *buf = NULL;
+    size_t len = 0;
+    int rc = store_get_bytes(s->st, key, &buf, &len);
+    free(key);
+    if (rc == 0)
+        rt_reply_raw(s->a, req, 200, buf, len);
+    free(buf);
+    return rc == 0; /* NotFound and the rest: the tree path words them */
 }
 
 /* ---- list ----------------------------------------------------------------- */
@@ -211,6 +231,174 @@ int apisrv_op_list(apisrv_t *s, const apisrv_rq_t *r, json_t **out)
                             json_pack("{s:s, s:I}", "epoch", s->epoch, "seq",
                                       (json_int_t)apisrv_stream_seq(s, stream)));
     return 200;
+}
+
+/* ---- list without decoding ------------------------------------------------- */
+
+/* The items array is written with a 32-bit count patched after the scan. */
+typedef struct s_raw_list {
+    msgpack_sbuffer sb;
+    size_t count_at; /* offset of the array32 count */
+    uint32_t n;
+} s_raw_list_t;
+
+static int s_raw_item(const char *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    (void)key;
+    (void)klen;
+    s_raw_list_t *l = arg;
+    if (l->sb.size + vlen > PROTO_MAX_MSG)
+        return PROTO_ETOOLARGE;
+    proto_mp_sbuffer_write(&l->sb, val, vlen);
+    l->n++;
+    return 0;
+}
+
+static void s_raw_str(msgpack_packer *pk, const char *str)
+{
+    size_t n = strlen(str);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, str, n);
+}
+
+/* Map head, kind, apiVersion, then "items" with a placeholder count. The
+ * metadata (it needs the revision) and zkube keys follow the items. */
+static void s_raw_head(s_raw_list_t *l, msgpack_packer *pk, const apisrv_rq_t *r, bool stream)
+{
+    char av[64], kind[128];
+    snprintf(kind, sizeof kind, "%sList", r->k->kind);
+    msgpack_pack_map(pk, stream ? 5 : 4);
+    s_raw_str(pk, "kind");
+    s_raw_str(pk, kind);
+    s_raw_str(pk, "apiVersion");
+    s_raw_str(pk, apisrv_api_version(r->k, av));
+    s_raw_str(pk, "items");
+    static const char a32[5] = {(char)0xdd, 0, 0, 0, 0};
+    l->count_at = l->sb.size + 1;
+    proto_mp_sbuffer_write(&l->sb, a32, sizeof a32);
+}
+
+static void s_raw_tail(apisrv_t *s, s_raw_list_t *l, msgpack_packer *pk, const char *stream,
+                       uint64_t rev, const char *next)
+{
+    unsigned char *c = (unsigned char *)l->sb.data + l->count_at;
+    c[0] = (unsigned char)(l->n >> 24), c[1] = (unsigned char)(l->n >> 16);
+    c[2] = (unsigned char)(l->n >> 8), c[3] = (unsigned char)l->n;
+    char rv[32];
+    snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
+    json_t *md = json_pack("{s:s}", "resourceVersion", rv);
+    if (next) {
+        char *tok = s_token_make(next, rev);
+        json_object_set_new(md, "continue", json_string(tok));
+        free(tok);
+    }
+    s_raw_str(pk, "metadata");
+    proto_mp_pack_into(pk, md, 1);
+    json_decref(md);
+    if (stream) {
+        json_t *z = json_pack("{s:s, s:I}", "epoch", s->epoch, "seq",
+                              (json_int_t)apisrv_stream_seq(s, stream));
+        s_raw_str(pk, "zkube");
+        proto_mp_pack_into(pk, z, 1);
+        json_decref(z);
+    }
+}
+
+static bool s_plain_list(const apisrv_rq_t *r)
+{
+    const char *ls = json_string_value(json_object_get(r->body, "labelSelector"));
+    const char *fs = json_string_value(json_object_get(r->body, "fieldSelector"));
+    return !(ls && *ls) && !(fs && *fs) && !s_wants_table(r);
+}
+
+bool apisrv_list_raw(apisrv_t *s, const apisrv_rq_t *r, rt_req_t **req)
+{
+    json_t *err = NULL;
+    char *start = NULL, *next = NULL, *prefix = s_prefix(r);
+    if (!s_plain_list(r) || s_list_args(r, prefix, &start, &err)) {
+        json_decref(err);
+        free(prefix);
+        return false; /* the tree path answers (and words any error) */
+    }
+    const char *stream = json_string_value(json_object_get(r->body, "stream"));
+    size_t lim = (size_t)json_integer_value(json_object_get(r->body, "limit"));
+    s_raw_list_t l = {.n = 0};
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&l.sb);
+    msgpack_packer_init(&pk, &l.sb, proto_mp_sbuffer_write);
+    s_raw_head(&l, &pk, r, stream != NULL);
+    uint64_t rev = 0;
+    int rc = store_list_raw(s->st, prefix, start, lim, s_raw_item, &l, &rev, &next);
+    free(prefix);
+    free(start);
+    if (rc == 0) {
+        s_raw_tail(s, &l, &pk, stream, rev, next);
+        rt_reply_raw(s->a, req, 200, l.sb.data, l.sb.size);
+    } else {
+        json_t *out = NULL;
+        int code = rc == PROTO_ETOOLARGE ? 413 : apisrv_store_err(s, rc, r->k, "", &out);
+        if (!out)
+            out = proto_status_new(PROTO_ETOOLARGE, "reply too large", NULL);
+        rt_reply(s->a, req, code, out);
+        json_decref(out);
+    }
+    free(next);
+    msgpack_sbuffer_destroy(&l.sb);
+    return true;
+}
+
+/* watchlog from the log's bytes: {events: [{type, object, rev}], rev}. */
+static int s_raw_event(uint64_t rev, const char *type, size_t tlen, const char *key, size_t klen,
+                       const void *obj, size_t olen, void *arg)
+{
+    (void)key;
+    (void)klen;
+    s_raw_list_t *l = arg;
+    if (l->sb.size + olen + tlen + 64 > PROTO_MAX_MSG)
+        return PROTO_ETOOLARGE;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &l->sb, proto_mp_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    s_raw_str(&pk, "type");
+    msgpack_pack_str(&pk, tlen);
+    msgpack_pack_str_body(&pk, type, tlen);
+    s_raw_str(&pk, "object");
+    proto_mp_sbuffer_write(&l->sb, obj, olen);
+    s_raw_str(&pk, "rev");
+    msgpack_pack_int64(&pk, (int64_t)rev);
+    l->n++;
+    return 0;
+}
+
+bool apisrv_watchlog_raw(apisrv_t *s, const apisrv_rq_t *r, rt_req_t **req)
+{
+    json_t *fromv = json_object_get(r->body, "from");
+    json_int_t from = json_integer_value(fromv);
+    json_int_t lim = json_integer_value(json_object_get(r->body, "limit"));
+    if (!json_is_integer(fromv) || from < 0 || lim > APISRV_MAX_WATCH)
+        return false;
+    char *prefix = r->k ? s_prefix(r) : NULL;
+    s_raw_list_t l = {.n = 0};
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&l.sb);
+    msgpack_packer_init(&pk, &l.sb, proto_mp_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    s_raw_str(&pk, "events");
+    static const char a32[5] = {(char)0xdd, 0, 0, 0, 0};
+    l.count_at = l.sb.size + 1;
+    proto_mp_sbuffer_write(&l.sb, a32, sizeof a32);
+    int rc = store_log_read_raw(s->st, (uint64_t)from, (size_t)lim, prefix, s_raw_event, &l);
+    free(prefix);
+    if (rc == 0) {
+        unsigned char *c = (unsigned char *)l.sb.data + l.count_at;
+        c[0] = (unsigned char)(l.n >> 24), c[1] = (unsigned char)(l.n >> 16);
+        c[2] = (unsigned char)(l.n >> 8), c[3] = (unsigned char)l.n;
+        s_raw_str(&pk, "rev");
+        msgpack_pack_int64(&pk, (int64_t)store_rev(s->st));
+        rt_reply_raw(s->a, req, 200, l.sb.data, l.sb.size);
+    }
+    msgpack_sbuffer_destroy(&l.sb);
+    return rc == 0; /* errors: the tree path words them */
 }
 
 /* ---- watchlog, resources, version ---------------------------------------------- */

@@ -15,9 +15,16 @@
  * the same batch sees it, and a list's revision and stream seq always agree
  * with the events already published. Operations that scan the store
  * (delete cascades, namespace deletion, deletecollection) flush first too.
+ *
+ * Bytes, not trees, on the hot paths: an object is encoded once, by the
+ * store; the reply to its write (when the reply is that very tree) and
+ * every event of the change embed those bytes, and the reply cache keeps
+ * them. Plain gets, lists and watchlogs go out from the stored bytes
+ * (ops_read.c) without ever becoming trees.
  */
-#include <malloc.h>
 #include <errno.h>
+#include <malloc.h>
+#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,7 @@
 #include "actors/apiserver/apiserver.h"
 #include "actors/apiserver/apply.h"
 #include "actors/apiserver/internal.h"
+#include "protocol/codec.h"
 #include "protocol/obj.h"
 #include "protocol/status.h"
 #include "runtime/log.h"
@@ -55,10 +63,15 @@ static const struct {
 
 /* ---- reply cache ---------------------------------------------------------- */
 
-static void s_cache_put(apisrv_t *s, const char *key, int code, const json_t *body)
+/* An entry is [code, body] or, when the reply went out from the stored
+ * bytes, [code, null, bytes]: 4096 encoded objects are far smaller than
+ * 4096 trees. */
+static void s_cache_put_entry(apisrv_t *s, const char *key, json_t *entry)
 {
-    if (!key || json_object_get(s->cache, key))
+    if (!key || json_object_get(s->cache, key)) {
+        json_decref(entry);
         return;
+    }
     size_t slot = s->cache_next++ % APISRV_CACHE_SLOTS;
     if (s->cache_ring[slot]) {
         json_object_del(s->cache, s->cache_ring[slot]);
@@ -67,7 +80,31 @@ static void s_cache_put(apisrv_t *s, const char *key, int code, const json_t *bo
     s->cache_ring[slot] = strdup(key);
     if (!s->cache_ring[slot])
         abort();
-    json_object_set_new(s->cache, key, json_pack("[i,O?]", code, body));
+    json_object_set_new(s->cache, key, entry);
+}
+
+static void s_cache_put(apisrv_t *s, const char *key, int code, const json_t *body)
+{
+    if (key && !json_object_get(s->cache, key))
+        s_cache_put_entry(s, key, json_pack("[i,O?]", code, body));
+}
+
+static void s_cache_put_bytes(apisrv_t *s, const char *key, int code, const char *buf,
+                              size_t len)
+{
+    if (key && !json_object_get(s->cache, key))
+        s_cache_put_entry(s, key,
+                          json_pack("[i,n,o]", code, json_stringn_nocheck(buf, len)));
+}
+
+static void s_cache_reply(apisrv_t *s, rt_req_t **req, const json_t *hit)
+{
+    int code = (int)json_integer_value(json_array_get(hit, 0));
+    const json_t *raw = json_array_get(hit, 2);
+    if (raw)
+        rt_reply_raw(s->a, req, code, json_string_value(raw), json_string_length(raw));
+    else
+        rt_reply(s->a, req, code, json_array_get(hit, 1));
 }
 
 static void s_reply(apisrv_t *s, rt_req_t **req, const char *key, int code, const json_t *body)
@@ -137,17 +174,65 @@ static uint64_t s_next_seq(apisrv_t *s, const char *stream)
     return seq;
 }
 
-static void s_emit(apisrv_t *s, const char *topic, const char *stream, const char *type,
-                   const json_t *obj, json_int_t rev)
+/* The object's msgpack bytes, encoded once by the store and shared by
+ * the reply and every event of the change. */
+typedef struct s_bytes {
+    const json_t *obj;
+    char *buf;
+    size_t len;
+} s_bytes_t;
+
+static void s_mp_str(msgpack_packer *pk, const char *str)
 {
-    json_t *body = json_pack("{s:s, s:O, s:I, s:I, s:s}", "type", type, "object", obj, "rev", rev,
-                             "seq", (json_int_t)s_next_seq(s, stream), "epoch", s->epoch);
-    rt_publish(s->a, topic, type, body);
-    json_decref(body);
+    size_t n = strlen(str);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, str, n);
+}
+
+/* A msgpack writer into a buffer sized in advance (no growth, no 8 KiB
+ * first allocation as msgpack_sbuffer makes). */
+typedef struct s_fixbuf {
+    char *p;
+    size_t n, cap;
+} s_fixbuf_t;
+
+static int s_fix_write(void *data, const char *buf, size_t len)
+{
+    s_fixbuf_t *f = data;
+    if (len > f->cap - f->n)
+        return -1; /* cannot happen: the size bound below holds */
+    memcpy(f->p + f->n, buf, len);
+    f->n += len;
+    return 0;
+}
+
+/* Event body {type, object, rev, seq, epoch}, the object embedded as is. */
+static void s_emit(apisrv_t *s, const char *topic, const char *stream, const char *type,
+                   const s_bytes_t *ob, json_int_t rev)
+{
+    /* keys and type (< 64), two int64 (18), epoch (< 48): 160 is ample */
+    s_fixbuf_t f = {malloc(ob->len + 160), 0, ob->len + 160};
+    if (!f.p)
+        abort();
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &f, s_fix_write);
+    msgpack_pack_map(&pk, 5);
+    s_mp_str(&pk, "type");
+    s_mp_str(&pk, type);
+    s_mp_str(&pk, "object");
+    s_fix_write(&f, ob->buf, ob->len);
+    s_mp_str(&pk, "rev");
+    msgpack_pack_int64(&pk, rev);
+    s_mp_str(&pk, "seq");
+    msgpack_pack_int64(&pk, (int64_t)s_next_seq(s, stream));
+    s_mp_str(&pk, "epoch");
+    s_mp_str(&pk, s->epoch);
+    rt_publish_raw(s->a, topic, type, f.p, f.n);
+    free(f.p);
 }
 
 static void s_emit_node(apisrv_t *s, const char *node, const char *ns, const char *name,
-                        const char *type, const json_t *obj, json_int_t rev)
+                        const char *type, const s_bytes_t *obj, json_int_t rev)
 {
     char topic[PROTO_DST_MAX], stream[PROTO_DST_MAX];
     snprintf(stream, sizeof stream, "node/%s/pods/", node);
@@ -157,9 +242,9 @@ static void s_emit_node(apisrv_t *s, const char *node, const char *ns, const cha
 
 /* Pods also go to their node's stream; a pod leaving a node is DELETED there. */
 static void s_publish_pod(apisrv_t *s, const char *key, const char *ns, const char *name,
-                          const char *type, const json_t *obj, json_int_t rev)
+                          const char *type, const s_bytes_t *obj, json_int_t rev)
 {
-    const char *nn = proto_obj_str(obj, "spec.nodeName");
+    const char *nn = proto_obj_str(obj->obj, "spec.nodeName");
     const char *on = json_string_value(json_object_get(s->pod_nodes, key));
     char *new_node = nn && *nn ? strdup(nn) : NULL;
     char *old_node = on ? strdup(on) : NULL;
@@ -183,7 +268,7 @@ static void s_publish_pod(apisrv_t *s, const char *key, const char *ns, const ch
     free(old_node);
 }
 
-static void s_publish(apisrv_t *s, const json_t *ev)
+static void s_publish(apisrv_t *s, const json_t *ev, const s_bytes_t *ob)
 {
     const char *type = json_string_value(json_object_get(ev, "type"));
     const char *key = json_string_value(json_object_get(ev, "key"));
@@ -200,17 +285,42 @@ static void s_publish(apisrv_t *s, const json_t *ev)
     *ns++ = 0;
     *name++ = 0;
     snprintf(stream, sizeof stream, "%s/", res);
-    s_emit(s, key, stream, type, obj, rev);
+    s_emit(s, key, stream, type, ob, rev);
     apisrv_owners_note(s, key, obj, !strcmp(type, "DELETED"));
     if (!strcmp(res, "pods"))
-        s_publish_pod(s, key, ns, name, type, obj, rev);
+        s_publish_pod(s, key, ns, name, type, ob, rev);
 }
 
 /* ---- flush ---------------------------------------------------------------- */
 
-static int s_commit(apisrv_t *s, json_t **events)
+/* Copies each event's object bytes out of the transaction before it ends. */
+static s_bytes_t *s_event_bytes(store_wtxn_t *t, const json_t *events)
+{
+    size_t n = json_array_size(events);
+    s_bytes_t *b = calloc(n ? n : 1, sizeof *b);
+    if (!b)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        const void *p;
+        b[i].obj = json_object_get(json_array_get(events, i), "object");
+        if (store_wtxn_event_bytes(t, i, &p, &b[i].len) < 0 || !(b[i].buf = malloc(b[i].len)))
+            abort(); /* i < n: only memory can fail */
+        memcpy(b[i].buf, p, b[i].len);
+    }
+    return b;
+}
+
+static void s_bytes_free(s_bytes_t *b, size_t n)
+{
+    for (size_t i = 0; b && i < n; i++)
+        free(b[i].buf);
+    free(b);
+}
+
+static int s_commit(apisrv_t *s, json_t **events, s_bytes_t **bytes)
 {
     *events = NULL;
+    *bytes = NULL;
     if (!s->txn) {
         int rc = s->poisoned ? PROTO_EINTERNAL : 0;
         s->poisoned = false;
@@ -221,12 +331,17 @@ static int s_commit(apisrv_t *s, json_t **events)
         store_wtxn_abort(&s->txn);
         rc = PROTO_EINTERNAL;
     } else {
-        *events = json_deep_copy(store_wtxn_events(s->txn));
+        /* The events hold the trees the handlers put (and replied with);
+         * nothing modifies them until they are published. */
+        *events = json_incref((json_t *)store_wtxn_events(s->txn));
+        *bytes = s_event_bytes(s->txn, *events);
         rc = store_wtxn_commit(&s->txn);
         if (rc < 0) {
             rt_err("commit failed: %s", proto_strerror(rc));
+            s_bytes_free(*bytes, json_array_size(*events));
             json_decref(*events);
             *events = NULL;
+            *bytes = NULL;
         }
     }
     s->txn = NULL;
@@ -236,12 +351,39 @@ static int s_commit(apisrv_t *s, json_t **events)
     return rc;
 }
 
+/* The stored bytes of body when it is the very tree an event carries;
+ * *cur walks along, as replies and events mostly come in the same order. */
+static const s_bytes_t *s_find_bytes(const s_bytes_t *b, size_t n, const json_t *body,
+                                     size_t *cur)
+{
+    for (size_t k = 0; body && k < n; k++) {
+        size_t i = (*cur + k) % n;
+        if (b[i].obj == body) {
+            *cur = i + 1;
+            return &b[i];
+        }
+    }
+    return NULL;
+}
+
+static void s_reply_staged(apisrv_t *s, apisrv_staged_t *st, const s_bytes_t *ob)
+{
+    if (!ob) {
+        s_reply(s, &st->req, st->cache_key, st->code, st->body);
+        return;
+    }
+    s_cache_put_bytes(s, st->cache_key, st->code, ob->buf, ob->len);
+    rt_reply_raw(s->a, &st->req, st->code, ob->buf, ob->len);
+}
+
 void apisrv_flush(apisrv_t *s)
 {
     json_t *events;
-    int rc = s_commit(s, &events);
+    s_bytes_t *bytes;
+    int rc = s_commit(s, &events, &bytes);
+    size_t nev = json_array_size(events), cur = 0;
     apisrv_staged_t *st = s->staged;
-    size_t n = s->nstaged;
+    size_t n = s->nstaged, cap = s->capstaged;
     s->staged = NULL;
     s->nstaged = s->capstaged = 0;
     json_object_clear(s->staged_keys);
@@ -252,15 +394,21 @@ void apisrv_flush(apisrv_t *s)
             rt_reply(s->a, &st[i].req, 500, e);
             json_decref(e);
         } else {
-            s_reply(s, &st[i].req, st[i].cache_key, st[i].code, st[i].body);
+            s_reply_staged(s, &st[i], s_find_bytes(bytes, nev, st[i].body, &cur));
         }
         json_decref(st[i].body);
         free(st[i].cache_key);
     }
-    free(st);
+    if (!s->staged) { /* keep the array for the next batch: no malloc per batch */
+        s->staged = st;
+        s->capstaged = cap;
+    } else {
+        free(st);
+    }
     size_t i;
     json_t *ev;
-    json_array_foreach(events, i, ev) s_publish(s, ev);
+    json_array_foreach(events, i, ev) s_publish(s, ev, &bytes[i]);
+    s_bytes_free(bytes, nev);
     json_decref(events);
 }
 
@@ -288,6 +436,26 @@ static int s_run_op(apisrv_t *s, int oi, const json_t *body, json_t **out)
     return s_ops[oi].fn(s, &rq, out);
 }
 
+/* A plain get, list or watchlog goes out from the stored bytes; anything
+ * unusual (errors included) takes the tree path. True when req was
+ * answered. */
+static bool s_read_fast(apisrv_t *s, int oi, rt_req_t **req)
+{
+    apisrv_rq_t rq;
+    json_t *err = NULL;
+    const char *op = s_ops[oi].op;
+    if ((strcmp(op, "list") && strcmp(op, "get") && strcmp(op, "watchlog")) ||
+        apisrv_parse_rq(op, (*req)->env.body, &rq, &err)) {
+        json_decref(err);
+        return false;
+    }
+    if (!strcmp(op, "watchlog"))
+        return apisrv_watchlog_raw(s, &rq, req);
+    if (!rq.k || !apisrv_has_word(rq.k->verbs, op))
+        return false;
+    return !strcmp(op, "get") ? apisrv_get_raw(s, &rq, req) : apisrv_list_raw(s, &rq, req);
+}
+
 static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
 {
     apisrv_t *s = arg;
@@ -306,8 +474,7 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
         ck = key;
         json_t *hit = json_object_get(s->cache, key);
         if (hit) {
-            rt_reply(s->a, &req, (int)json_integer_value(json_array_get(hit, 0)),
-                     json_array_get(hit, 1));
+            s_cache_reply(s, &req, hit);
             return;
         }
         if (s_stage_dup(s, req, key))
@@ -315,6 +482,8 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
     }
     if (!s_ops[oi].write)
         apisrv_flush(s);
+    if (s_read_fast(s, oi, &req))
+        return;
     json_t *out = NULL;
     apisrv_fm_client(req->env.src); /* default field manager: the requesting actor */
     int code = s_run_op(s, oi, req->env.body, &out);
@@ -449,6 +618,8 @@ static int s_init(apisrv_t *s, const char *data_dir, uint64_t keep, bool no_sync
 static void s_fini(apisrv_t *s)
 {
     apisrv_flush(s);
+    free(s->staged);
+    s->staged = NULL;
     store_destroy(&s->st);
     apisrv_alloc_fini(&s->alloc);
     for (size_t i = 0; i < APISRV_CACHE_SLOTS; i++)
@@ -486,6 +657,10 @@ static int s_serve(apisrv_t *s, const rt_config_t *cfg)
 
 int apisrv_run(const rt_config_t *cfg, const char *data_dir, uint64_t keep_revs, bool no_sync)
 {
+    /* A fixed threshold (glibc's moves up to 32 MiB after the first big
+     * free): a large list's buffers are always mapped and unmapped on free,
+     * never left as heap the process keeps. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     apisrv_t *s = calloc(1, sizeof *s);
     if (!s)
         abort();
