@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "actors/gateway/internal.h"
+#include "actors/gateway/ws.h"
 #include "protocol/obj.h"
 #include "protocol/status.h"
 #include "protocol/table.h"
@@ -154,6 +155,7 @@ static void s_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)why;
     if (!x)
         return;
+    gw_sub_forget(g, x);
     for (gw_conn_t **pp = &g->conns; *pp; pp = &(*pp)->next) {
         if (*pp == x) {
             *pp = x->next;
@@ -330,6 +332,8 @@ static enum MHD_Result s_act(gw_t *g, gw_conn_t *x, const char *url, const char 
         return s_send_status(x->c, PROTO_ENOTFOUND,
                              "the server could not find the requested "
                              "resource");
+    if (x->route.type == GW_R_RESOURCE && gw_sub_handles(x->route.k->resource, x->route.sub))
+        return gw_sub_start(g, x, method); /* log, exec, portforward */
     if (x->route.type == GW_R_RESOURCE)
         return s_resource(g, x, method);
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
@@ -369,6 +373,8 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         *upload_size = 0;
         return MHD_YES;
     }
+    if (gw_sub_pending(g, x)) /* a log answer or stream, an exec upgrade (ws.h) */
+        return gw_sub_resume(g, x);
     if (x->state == GW_C_DONE) {
         x->state = GW_C_SENT;
         return gw_send_json(c, x->code, x->reply);
@@ -407,7 +413,9 @@ int gw_http_start(gw_t *g, const char *bind, int port, char *err, size_t errlen)
         snprintf(err, errlen, "invalid --http-bind address \"%s\"", bind);
         return -EINVAL;
     }
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
+    /* upgrade: exec's WebSocket (exec.c) */
+    unsigned flags =
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | (v6 ? MHD_USE_IPv6 : 0);
     g->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, s_handler, g, MHD_OPTION_SOCK_ADDR,
                             (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, g,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
@@ -433,6 +441,7 @@ void gw_http_stop(gw_t *g)
     if (!g->d)
         return;
     gw_watch_stop_all(g);
+    gw_sub_stop_all(g); /* MHD_stop_daemon must find no suspended connection */
     for (gw_conn_t *x = g->conns; x; x = x->next) {
         if (x->state == GW_C_WAIT) {
             x->state = GW_C_DONE;
