@@ -11,7 +11,7 @@
 # Sources are found by wildcard: a new .c file in a module folder joins its
 # library; a new tests/unit/test_*.c becomes a test binary.
 
-PKGS     := libzmq libczmq msgpack lmdb yaml-0.1 jansson libmicrohttpd openssl
+PKGS     := libzmq libczmq msgpack lmdb yaml-0.1 jansson libmicrohttpd openssl zlib
 CC       ?= cc
 CSTD     := -std=c17 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Werror

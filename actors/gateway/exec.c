@@ -1,20 +1,24 @@
 /*
  * actors/gateway/exec.c — `pods/{name}/exec` over WebSocket, as kubectl
  * 1.32 calls it (`GET ...?command=sh&command=-c&command=...&container=c&
- * stdout=true&stderr=true`, subprotocol v5.channel.k8s.io, else
- * v4.channel.k8s.io).
+ * stdin=true&stdout=true&stderr=true&tty=true`, subprotocol
+ * v5.channel.k8s.io, else v4.channel.k8s.io).
  *
  * Before the upgrade, everything that can fail is checked and answered as a
  * Kubernetes Status (so kubectl's SPDY fallback, which follows a refused
  * upgrade, prints the same reason): the flags, the pod, its container and
- * node, the handshake. Then MHD sends 101 and hands over the socket; the
- * command runs through the kubelet's `exec` op (which captures the output
- * and answers when the command ends: no stdin, no TTY), and the session
- * sends stdout on channel 1, stderr on channel 2, then the metav1.Status on
- * channel 3 (Success, or NonZeroExitCode with the exit code as an ExitCode
- * cause — what kubectl turns into its own exit code), and closes with 1000.
- * Pings are answered; input channels (stdin 0, resize 4, v5's CLOSE 255)
- * are read and ignored.
+ * node, the handshake. Then MHD sends 101 and hands over the socket, and the
+ * session drives a stream on the pod's kubelet (actors/kubelet/stream.c):
+ * `stream.open` runs the command (with a terminal when tty); one
+ * `stream.io` read waits at a time and its stdout goes out on channel 1,
+ * stderr on channel 2; channel 0 (stdin) is written with `stream.io`
+ * writes, one at a time, while the socket is read only as long as little
+ * input waits (backpressure both ways); channel 4 (resize) becomes a write's
+ * resize; v5's CLOSE signal on channel 255 closes the command's input. At
+ * the end the metav1.Status goes on channel 3 (Success, or NonZeroExitCode
+ * with the exit code as an ExitCode cause — what kubectl turns into its own
+ * exit code), and the session closes with 1000. A client that goes away
+ * closes the stream (the kubelet kills the command).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,16 +31,20 @@
 
 #include "actors/gateway/internal.h"
 #include "actors/gateway/ws.h"
+#include "protocol/b64.h"
 #include "protocol/obj.h"
 #include "protocol/status.h"
 #include "runtime/log.h"
 
-#define S_EXEC_TIMEOUT_S 600 /* the kubelet's own upper bound */
 #define S_MAX_ARGS 1024      /* command entries */
 #define S_MAX_ARGV_BYTES (256u << 10)
 #define S_MAX_IN (2u << 20)        /* unparsed input bytes held */
 #define S_CHUNK (32u << 10)        /* payload bytes per data frame */
 #define S_LINGER_MS 3000           /* wait for the client's close frame */
+#define S_IN_HIGH (1u << 20)       /* stdin held before the socket is no longer read */
+#define S_OUT_HIGH (1u << 20)      /* output held before no more is asked for */
+#define S_WRITE_MAX (64u << 10)    /* stdin bytes per kubelet write */
+#define S_CALL_MS 15000
 #define S_UPGRADE_WAIT_MS (900000) /* beyond MHD's connection timeout */
 #define S_SVC_MAX (GW_NAME_MAX + 16)
 
@@ -45,7 +53,7 @@ static const char *const s_protocols[] = {"v5.channel.k8s.io", "v4.channel.k8s.i
 /* A request until MHD upgrades it. */
 typedef struct s_req {
     gw_sub_t sub;
-    json_t *body; /* the kubelet's `exec` body */
+    json_t *body; /* the kubelet's `stream.open` body */
     bool out, err;
     int ws;        /* gw_ws_check_upgrade's verdict */
     char why[160]; /* ... and its reason */
@@ -62,8 +70,13 @@ typedef struct s_sess {
     struct MHD_UpgradeResponseHandle *urh;
     json_t *body;
     char svc[S_SVC_MAX];
+    char stream[64]; /* the kubelet's stream id ("" until open) */
     bool out, err;
     bool upgraded, closing, peer_closed, dead;
+    bool reading, writing, in_closed, close_sent;
+    uint8_t *pin; /* stdin waiting for the kubelet */
+    size_t pinlen, pincap;
+    json_t *resize; /* a resize waiting for the kubelet */
     short events;
     int timer;
     gw_ws_reader_t rd;
@@ -120,6 +133,8 @@ static void s_sess_free(s_sess_t *s)
     if (s->timer > 0)
         rt_timer_cancel(s->g->a, s->timer);
     json_decref(s->body);
+    json_decref(s->resize);
+    free(s->pin);
     gw_ws_reader_clear(&s->rd);
     gw_ws_out_clear(&s->o);
     free(s->in);
@@ -134,8 +149,15 @@ static void s_settle(s_sess_t *s)
         return;
     gw_t *g = s->g;
     if (s->upgraded) {
-        rt_fd_remove(g->a, s->fd);
+        if (s->events)
+            rt_fd_remove(g->a, s->fd);
         MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
+    }
+    if (s->stream[0]) { /* the client went away: the kubelet ends the command */
+        json_t *b = json_pack("{s:s}", "stream", s->stream);
+        rt_call_opts_t o = {.timeout_ms = S_CALL_MS};
+        rt_call(g->a, s->svc, "stream.close", b, &o, NULL, NULL);
+        json_decref(b);
     }
     s_sess_free(s);
     gw_kick(g);
@@ -161,12 +183,13 @@ static void s_flush(s_sess_t *s)
     }
     if (s->closing && s->peer_closed && o->off == o->len)
         s->dead = true;
-    short want = (short)(POLLIN | (o->off < o->len ? POLLOUT : 0));
+    short want = (short)((s->pinlen < S_IN_HIGH ? POLLIN : 0) | (o->off < o->len ? POLLOUT : 0));
     if (s->dead || want == s->events)
         return;
-    rt_fd_remove(s->g->a, s->fd);
+    if (s->events)
+        rt_fd_remove(s->g->a, s->fd);
     s->events = want;
-    if (rt_fd_add(s->g->a, s->fd, want, s_on_io, s) < 0)
+    if (want && rt_fd_add(s->g->a, s->fd, want, s_on_io, s) < 0)
         s->dead = true;
 }
 
@@ -193,6 +216,39 @@ static void s_close(s_sess_t *s, unsigned code, const char *reason)
 
 /* ---- input ------------------------------------------------------------------- */
 
+static void s_pump(s_sess_t *s);
+
+/* Input for the command: channel 0 (stdin), 4 (resize), 255 (v5 CLOSE). */
+static void s_channel(s_sess_t *s, const uint8_t *d, size_t len)
+{
+    if (len < 1)
+        return;
+    if (d[0] == 0 && !s->in_closed) {
+        if (s->pinlen + len - 1 > s->pincap) {
+            size_t cap = s->pincap ? s->pincap : 16384;
+            while (cap < s->pinlen + len - 1)
+                cap *= 2;
+            uint8_t *p = realloc(s->pin, cap);
+            if (!p)
+                abort();
+            s->pin = p;
+            s->pincap = cap;
+        }
+        memcpy(s->pin + s->pinlen, d + 1, len - 1);
+        s->pinlen += len - 1;
+    } else if (d[0] == 4) { /* {"Width":80,"Height":24} */
+        json_t *v = json_loadb((const char *)d + 1, len - 1, 0, NULL);
+        json_int_t w = json_integer_value(json_object_get(v, "Width"));
+        json_int_t h = json_integer_value(json_object_get(v, "Height"));
+        if (w > 0 && h > 0 && w < 10000 && h < 10000) {
+            json_decref(s->resize);
+            s->resize = json_pack("{s:I, s:I}", "width", w, "height", h);
+        }
+        json_decref(v);
+    } else if (d[0] == 255 && len >= 2 && d[1] == 0) /* v5: stdin is closed */
+        s->in_closed = true;
+}
+
 static void s_event(s_sess_t *s, const gw_ws_event_t *ev)
 {
     switch (ev->type) {
@@ -204,7 +260,11 @@ static void s_event(s_sess_t *s, const gw_ws_event_t *ev)
         s->peer_closed = true;
         s_close(s, GW_WS_CLOSE_NORMAL, "");
         break;
-    default: /* stdin (0), resize (4), CLOSE signals (255): no command reads them */
+    case GW_WS_EV_MESSAGE:
+        if (!s->closing)
+            s_channel(s, ev->data, ev->len);
+        break;
+    default:
         break;
     }
 }
@@ -269,7 +329,7 @@ static void s_read_socket(s_sess_t *s)
             return;
         }
         s_input(s, buf, (size_t)n);
-        if (s->peer_closed)
+        if (s->peer_closed || s->pinlen >= S_IN_HIGH) /* the rest waits in the socket */
             return;
     }
 }
@@ -279,13 +339,14 @@ static void s_on_io(rt_actor_t *a, int fd, short revents, void *arg)
     s_sess_t *s = arg;
     (void)a;
     (void)fd;
-    if (revents & (POLLIN | POLLERR))
+    if (revents & (POLLIN | POLLERR | POLLHUP))
         s_read_socket(s);
+    s_pump(s);
     s_flush(s);
     s_settle(s);
 }
 
-/* ---- the command's result ------------------------------------------------------ */
+/* ---- the stream's output ---------------------------------------------------------- */
 
 static void s_data(s_sess_t *s, uint8_t channel, const char *text, size_t len)
 {
@@ -295,21 +356,21 @@ static void s_data(s_sess_t *s, uint8_t channel, const char *text, size_t len)
     }
 }
 
-static int s_exit_code(const json_t *body)
+/* Decodes the base64 member key of body onto channel. */
+static void s_data_b64(s_sess_t *s, uint8_t channel, const json_t *body, const char *key)
 {
-    json_int_t c = json_integer_value(json_object_get(body, "exitCode"));
-    return c >= 0 && c <= 255 ? (int)c : 255; /* kubectl reads it as a uint8 */
+    const json_t *v = json_object_get(body, key);
+    size_t n = 0;
+    char *d = json_is_string(v) ? proto_b64_decode(json_string_value(v), json_string_length(v), &n)
+                                : NULL;
+    if (d && n)
+        s_data(s, channel, d, n);
+    free(d);
 }
 
-/* The metav1.Status of channel 3 for the kubelet's answer. */
-static json_t *s_status(const s_sess_t *s, int code, const json_t *body)
+/* The metav1.Status of channel 3 for the command's exit code. */
+static json_t *s_exit_status(const s_sess_t *s, int rc)
 {
-    if (code != 200) {
-        const char *msg = json_string_value(json_object_get(body, "message"));
-        json_t *st = proto_status_new(proto_err_from_status(body), msg ? msg : "exec failed", NULL);
-        return st;
-    }
-    int rc = s_exit_code(body);
     if (rc == 0)
         return proto_status_success(200, NULL);
     char msg[300], num[8];
@@ -320,54 +381,158 @@ static json_t *s_status(const s_sess_t *s, int code, const json_t *body)
              argv ? argv : "[]", rc);
     free(argv);
     snprintf(num, sizeof num, "%d", rc);
-    json_t *st =
-        json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:{s:[{s:s, s:s}]}}", "kind", "Status",
-                  "apiVersion", "v1", "metadata", "status", "Failure", "message", msg, "reason",
-                  "NonZeroExitCode", "details", "causes", "reason", "ExitCode", "message", num);
-    return st;
+    return json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:{s:[{s:s, s:s}]}}", "kind", "Status",
+                     "apiVersion", "v1", "metadata", "status", "Failure", "message", msg,
+                     "reason", "NonZeroExitCode", "details", "causes", "reason", "ExitCode",
+                     "message", num);
 }
 
-static void s_on_exec(rt_actor_t *a, int code, const json_t *body, void *arg)
+/* Ends the session with st (stolen) on channel 3. */
+static void s_finish(s_sess_t *s, json_t *st)
 {
-    uint64_t *idp = arg;
-    s_sess_t *s = s_sess_find(*idp);
-    (void)a;
-    free(idp);
-    if (!s || s->dead || s->closing)
-        return;
-    const json_t *out = json_object_get(body, "stdout"), *err = json_object_get(body, "stderr");
-    if (code == 200 && s->out && json_is_string(out))
-        s_data(s, 1, json_string_value(out), json_string_length(out));
-    if (code == 200 && s->err && json_is_string(err))
-        s_data(s, 2, json_string_value(err), json_string_length(err));
-    json_t *st = s_status(s, code, body);
     char *text = json_dumps(st, JSON_COMPACT);
     json_decref(st);
-    if (text)
-        s_data(s, 3, text, strlen(text));
+    s_data(s, 3, text ? text : "", text ? strlen(text) : 0);
     free(text);
+    s->stream[0] = '\0'; /* ended (or never opened): nothing to close */
     s_close(s, GW_WS_CLOSE_NORMAL, "");
+}
+
+/* A kubelet error as the Status of channel 3. */
+static json_t *s_call_status(int code, const json_t *body)
+{
+    const char *msg = json_string_value(json_object_get(body, "message"));
+    int perr = code >= 100 ? proto_err_from_status(body) : PROTO_EUNAVAILABLE;
+    return proto_status_new(perr ? perr : PROTO_EINTERNAL, msg ? msg : "exec failed", NULL);
+}
+
+/* rt_call's arg: the session by id (it may be gone when the reply comes). */
+static uint64_t *s_idp(const s_sess_t *s)
+{
+    uint64_t *idp = malloc(sizeof *idp);
+    if (!idp)
+        abort();
+    *idp = s->id;
+    return idp;
+}
+
+static s_sess_t *s_from(void *arg)
+{
+    s_sess_t *s = s_sess_find(*(uint64_t *)arg);
+    free(arg);
+    return s && !s->dead && !s->closing ? s : NULL;
+}
+
+static void s_on_read(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    s_sess_t *s = s_from(arg);
+    (void)a;
+    if (!s)
+        return;
+    s->reading = false;
+    if (code != 200)
+        s_finish(s, s_call_status(code, body));
+    else {
+        if (s->out)
+            s_data_b64(s, 1, body, "stdout");
+        if (s->err)
+            s_data_b64(s, 2, body, "stderr");
+        if (json_is_true(json_object_get(body, "end"))) {
+            json_int_t rc = json_integer_value(json_object_get(body, "exitCode"));
+            s_finish(s, s_exit_status(s, rc >= 0 && rc <= 255 ? (int)rc : 255));
+        }
+    }
+    s_pump(s);
+    s_flush(s);
+    s_settle(s);
+}
+
+static void s_on_write(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    s_sess_t *s = s_from(arg);
+    (void)a;
+    (void)body;
+    if (!s)
+        return;
+    s->writing = false;
+    if (code != 200) /* the command's input is gone: drop what waits */
+        s->pinlen = 0;
+    s_pump(s);
+    s_flush(s);
+    s_settle(s);
+}
+
+static void s_call_io(s_sess_t *s, json_t *b, rt_reply_fn *fn)
+{
+    json_object_set_new(b, "stream", json_string(s->stream));
+    rt_call_opts_t o = {.timeout_ms = S_CALL_MS};
+    uint64_t *idp = s_idp(s);
+    int rc = rt_call(s->g->a, s->svc, "stream.io", b, &o, fn, idp);
+    json_decref(b);
+    if (rc < 0) {
+        free(idp);
+        s_finish(s, proto_status_new(PROTO_EINTERNAL, "cannot send the request to the kubelet",
+                                     NULL));
+    }
+}
+
+/* Keeps one read and one write in flight while there is work for them. */
+static void s_pump(s_sess_t *s)
+{
+    if (!s->stream[0] || s->dead || s->closing)
+        return;
+    if (!s->writing && (s->pinlen || s->resize || (s->in_closed && !s->close_sent))) {
+        json_t *b = json_object();
+        size_t n = s->pinlen < S_WRITE_MAX ? s->pinlen : S_WRITE_MAX;
+        if (n) {
+            char *enc = proto_b64_encode(s->pin, n);
+            json_object_set_new(b, "data", json_string(enc));
+            free(enc);
+            memmove(s->pin, s->pin + n, s->pinlen - n);
+            s->pinlen -= n;
+        }
+        if (s->resize) {
+            json_object_set_new(b, "resize", s->resize);
+            s->resize = NULL;
+        }
+        if (s->in_closed && !s->pinlen && !s->close_sent) {
+            json_object_set_new(b, "close", json_true());
+            s->close_sent = true;
+        }
+        s->writing = true;
+        s_call_io(s, b, s_on_write);
+    }
+    if (!s->reading && !s->closing && s->o.len - s->o.off < S_OUT_HIGH) {
+        s->reading = true;
+        s_call_io(s, json_pack("{s:i}", "waitMs", 2000), s_on_read);
+    }
+}
+
+static void s_on_open(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    s_sess_t *s = s_from(arg);
+    (void)a;
+    if (!s)
+        return;
+    const char *id = json_string_value(json_object_get(body, "stream"));
+    if (code != 200 || !id)
+        s_finish(s, s_call_status(code, body));
+    else
+        snprintf(s->stream, sizeof s->stream, "%s", id);
+    s_pump(s);
     s_flush(s);
     s_settle(s);
 }
 
 static void s_run(s_sess_t *s)
 {
-    uint64_t *idp = malloc(sizeof *idp);
-    if (!idp)
-        abort();
-    *idp = s->id;
+    uint64_t *idp = s_idp(s);
     /* no retries: running a command twice is not idempotent */
-    rt_call_opts_t o = {.timeout_ms = (S_EXEC_TIMEOUT_S + 15) * 1000};
-    if (rt_call(s->g->a, s->svc, "exec", s->body, &o, s_on_exec, idp) < 0) {
+    rt_call_opts_t o = {.timeout_ms = S_CALL_MS};
+    if (rt_call(s->g->a, s->svc, "stream.open", s->body, &o, s_on_open, idp) < 0) {
         free(idp);
-        json_t *st =
-            proto_status_new(PROTO_EINTERNAL, "cannot send the request to the kubelet", NULL);
-        char *text = json_dumps(st, JSON_COMPACT);
-        json_decref(st);
-        s_data(s, 3, text ? text : "", text ? strlen(text) : 0);
-        free(text);
-        s_close(s, GW_WS_CLOSE_NORMAL, "");
+        s_finish(s, proto_status_new(PROTO_EINTERNAL, "cannot send the request to the kubelet",
+                                     NULL));
     }
 }
 
@@ -530,18 +695,13 @@ static const char *s_hdr(gw_conn_t *x, const char *key)
     return MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, key);
 }
 
-/* Flags zkube's exec cannot honour; NULL when all is well. */
+/* A reason to refuse the flags; NULL when all is well. */
 static const char *s_flags_why(gw_conn_t *x)
 {
     bool in = gw_sub_truthy(s_arg(x, "stdin")), out = gw_sub_truthy(s_arg(x, "stdout"));
     bool err = gw_sub_truthy(s_arg(x, "stderr"));
     if (!in && !out && !err)
         return "you must specify at least one of stdin, stdout, stderr";
-    if (gw_sub_truthy(s_arg(x, "tty")))
-        return "zkube's exec does not support a TTY (-t): commands run without a terminal";
-    if (in)
-        return "zkube's exec does not support stdin (-i): the kubelet runs the command with "
-               "no input";
     return NULL;
 }
 
@@ -596,8 +756,9 @@ enum MHD_Result gw_exec_start(gw_t *g, gw_conn_t *x, const char *method)
     if (!r)
         abort();
     r->sub = (gw_sub_t){.g = g, .id = x->id, .destroy = s_req_destroy};
-    r->body = json_pack("{s:s, s:s, s:o, s:i}", "namespace", x->route.ns, "name", x->route.name,
-                        "command", cmd, "timeoutSeconds", S_EXEC_TIMEOUT_S);
+    r->body = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "type", "exec", "namespace",
+                        x->route.ns, "name", x->route.name, "command", cmd, "stdin",
+                        gw_sub_truthy(s_arg(x, "stdin")), "tty", gw_sub_truthy(s_arg(x, "tty")));
     const char *ctr = s_arg(x, "container");
     if (ctr && *ctr)
         json_object_set_new(r->body, "container", json_string(ctr));

@@ -15,9 +15,11 @@
 #define ZK_ACTORS_KUBELET_DRIVER_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct kubelet_driver kubelet_driver_t;
 
@@ -52,6 +54,13 @@ typedef struct kl_container_spec {
     const char *resolv_path; /* file to bind at /etc/resolv.conf */
 } kl_container_spec_t;
 
+/* A command started by container_exec_start. */
+typedef struct kl_exec {
+    pid_t pid;               /* the process to wait for (a child of the caller) */
+    bool group;              /* pid leads its own process group */
+    char pidfile[PATH_MAX];  /* where the command's own pid is written ("" none) */
+} kl_exec_t;
+
 typedef struct kubelet_driver_ops {
     const char *name; /* "runc", "process", "hollow" */
     /* Creates the pod sandbox; writes its IP ("" when the pod uses the host
@@ -73,6 +82,16 @@ typedef struct kubelet_driver_ops {
      * NULL) gets up to outlen-1 bytes of its stdout+stderr. */
     int (*container_exec)(kubelet_driver_t *d, const char *id, char *const argv[],
                           int timeout_ms, int *exit_code, char *output, size_t outlen);
+    /* Starts argv inside the container's namespaces and returns at once
+     * (the kubelet's exec streams): its stdin, stdout and stderr are
+     * fds[0..2] (duplicated; the caller closes its own). With tty, fds are
+     * the slave of a terminal the caller made, which becomes the
+     * command's controlling terminal. x->pid is the process to wait for:
+     * its exit status is the command's. 0, or a negative code with a
+     * reason in err. */
+    int (*container_exec_start)(kubelet_driver_t *d, const char *id, char *const argv[],
+                                const int fds[3], bool tty, kl_exec_t *x, char *err,
+                                size_t errlen);
     /* The ids of every container and sandbox this driver knows of, including
      * ones started by a previous kubelet process (adoption):
      * {"containers": [{id, pod_uid, name, state}], "sandboxes": [{pod_uid, ip}]}. */
@@ -91,6 +110,12 @@ typedef struct kl_driver_config {
     const char *cluster_cidr;/* all nodes' pod CIDRs ("10.123.0.0/16") */
     const char *cluster_tag; /* short per-cluster tag for interface and cgroup names */
 } kl_driver_config_t;
+
+/* In a child forked for container_exec_start: a new session; fds[0..2]
+ * (fds[0] -1: /dev/null) become stdin, stdout and stderr, the terminal
+ * the controlling one with tty; other descriptors closed, signals reset.
+ * 0, or -1 (the child should exit). */
+int kl_exec_child_setup(const int fds[3], bool tty);
 
 /* Constructors; each returns 0 or a negative code with err. */
 int kubelet_driver_runc(kubelet_driver_t **out, const kl_driver_config_t *cfg, char *err,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "actors/kubelet/driver.h"
 #include "protocol/obj.h"
@@ -117,6 +118,32 @@ static int s_container_exec(kubelet_driver_t *d, const char *id, char *const arg
     return 0;
 }
 
+/* A hollow container has no processes: the command "runs" and exits 0 at
+ * once, with no output. */
+static int s_container_exec_start(kubelet_driver_t *d, const char *id, char *const argv[],
+                                  const int fds[3], bool tty, kl_exec_t *x, char *err,
+                                  size_t errlen)
+{
+    s_hollow_t *h = (s_hollow_t *)d;
+    (void)argv;
+    (void)fds;
+    (void)tty;
+    *x = (kl_exec_t){.pid = -1};
+    if (!json_object_get(h->ctrs, id)) {
+        snprintf(err, errlen, "container is not running");
+        return PROTO_ENOTFOUND;
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -errno;
+    }
+    x->pid = pid;
+    return 0;
+}
+
 static int s_list(kubelet_driver_t *d, json_t **out)
 {
     s_hollow_t *h = (s_hollow_t *)d;
@@ -154,6 +181,7 @@ static const kubelet_driver_ops_t s_ops = {
     .container_signal = s_container_signal,
     .container_remove = s_container_remove,
     .container_exec = s_container_exec,
+    .container_exec_start = s_container_exec_start,
     .list = s_list,
     .destroy = s_destroy,
 };

@@ -525,6 +525,43 @@ static int s_container_exec(kubelet_driver_t *d, const char *id, char *const arg
     return rc;
 }
 
+static int s_container_exec_start(kubelet_driver_t *d, const char *id, char *const argv[],
+                                  const int fds[3], bool tty, kl_exec_t *x, char *err,
+                                  size_t errlen)
+{
+    s_proc_t *p = (s_proc_t *)d;
+    char path[PATH_MAX + 512], exe[PATH_MAX];
+    *x = (kl_exec_t){.pid = -1};
+    if (!s_id_ok(id) || !argv || !argv[0])
+        return PROTO_EINVALID;
+    s_path(p, id, ".json", path, sizeof path);
+    json_t *m = json_load_file(path, 0, NULL);
+    if (!m) {
+        snprintf(err, errlen, "container is not running");
+        return PROTO_ENOTFOUND;
+    }
+    char **env = s_strv(json_object_get(m, "env"));
+    int found = s_resolve(proto_obj_str(m, "rootfs"), argv[0], env, exe, sizeof exe);
+    const char *cwd = proto_obj_str(m, "cwd");
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (kl_exec_child_setup(fds, tty) < 0 || (cwd && chdir(cwd) < 0))
+            _exit(126);
+        if (found == 0)
+            execve(exe, argv, env);
+        dprintf(2, "exec: \"%s\": executable file not found\n", argv[0]);
+        _exit(127); /* as a shell reports a missing command */
+    }
+    int rc = pid < 0 ? -errno : 0;
+    if (rc < 0)
+        snprintf(err, errlen, "fork: %s", strerror(-rc));
+    free(env);
+    json_decref(m);
+    x->pid = pid;
+    x->group = true;
+    return rc;
+}
+
 /* ---- listing -------------------------------------------------------------- */
 
 static const char *s_state_name(kl_state_t s)
@@ -593,6 +630,7 @@ static const kubelet_driver_ops_t s_ops = {
     .container_signal = s_container_signal,
     .container_remove = s_container_remove,
     .container_exec = s_container_exec,
+    .container_exec_start = s_container_exec_start,
     .list = s_list,
     .destroy = s_destroy,
 };

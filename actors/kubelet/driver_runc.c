@@ -366,6 +366,7 @@ static const kubelet_driver_ops_t s_ops = {
     .container_signal = kubelet_runc_container_signal,
     .container_remove = kubelet_runc_container_remove,
     .container_exec = kubelet_runc_container_exec,
+    .container_exec_start = kubelet_runc_container_exec_start,
     .list = s_list,
     .destroy = s_destroy,
 };

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "actors/kubelet/kubelet.h"
+#include "protocol/b64.h"
 #include "protocol/obj.h"
 #include "protocol/quantity.h"
 #include "protocol/status.h"
@@ -102,45 +103,9 @@ static bool s_env_name_ok(const char *k)
     return true;
 }
 
-static int s_b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 char *kl_b64dec(const char *in, size_t *outlen)
 {
-    size_t n = strlen(in);
-    char *out = malloc(n + 1);
-    if (!out)
-        abort();
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (in[i] == '=')
-            break;
-        int v = s_b64val((unsigned char)in[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    if (outlen)
-        *outlen = o;
-    return out;
+    return proto_b64_decode(in, strlen(in), outlen);
 }
 
 /* ---- service variables ---------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,7 +68,7 @@ static json_t *s_xerr(int code, const char *fmt, const char *a, const char *b)
 
 /* argv from body.command (NULL-terminated, strings borrowed from body);
  * NULL with *err when empty or malformed. */
-static char **s_xargv(const json_t *body, json_t **err)
+char **kl_exec_argv(const json_t *body, json_t **err)
 {
     const json_t *cmd = json_object_get(body, "command");
     size_t n = json_array_size(cmd), total = 0;
@@ -103,7 +104,7 @@ static char **s_xargv(const json_t *body, json_t **err)
 
 /* The container named in body (or the first regular one), running; NULL
  * with *err otherwise. */
-static kl_ctr_t *s_xctr(kl_node_t *n, const json_t *body, json_t **err)
+kl_ctr_t *kl_exec_ctr(kl_node_t *n, const json_t *body, json_t **err)
 {
     const char *ns = json_string_value(json_object_get(body, "namespace"));
     const char *name = json_string_value(json_object_get(body, "name"));
@@ -219,6 +220,23 @@ static json_t *s_xresult(const char *buf, size_t len, bool truncated, bool kille
 }
 
 /* ---- the child and the pipe ------------------------------------------------- */
+
+int kl_exec_child_setup(const int fds[3], bool tty)
+{
+    if (setsid() < 0)
+        return -1;
+    if (tty && ioctl(fds[0], TIOCSCTTY, 0) < 0)
+        return -1;
+    int in = fds[0] >= 0 ? fds[0] : open("/dev/null", O_RDONLY);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
+        return -1;
+    close_range(3, ~0U, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    return 0;
+}
 
 static void s_write_all(int fd, const void *p, size_t n)
 {
@@ -346,7 +364,7 @@ void kl_exec_handle(kl_node_t *n, rt_req_t **req)
     kl_ctr_t *c = NULL;
     if (!json_is_object(body))
         err = proto_status_new(PROTO_EBADREQUEST, "exec: body must be a map", NULL);
-    else if ((argv = s_xargv(body, &err)) && !(c = s_xctr(n, body, &err))) {
+    else if ((argv = kl_exec_argv(body, &err)) && !(c = kl_exec_ctr(n, body, &err))) {
         free(argv);
         argv = NULL;
     }

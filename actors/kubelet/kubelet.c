@@ -397,6 +397,7 @@ static void s_close(kl_kubelet_t *k)
 {
     for (size_t i = 0; i < k->nnodes; i++) {
         kl_node_t *n = k->nodes[i];
+        kl_stream_close_all(n); /* before the pods: streams point at them */
         rt_informer_destroy(&n->inf);
         while (n->pods) { /* containers keep running: the next kubelet adopts them */
             kl_pod_t *p = n->pods;

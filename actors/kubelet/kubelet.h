@@ -262,6 +262,18 @@ int kl_logs_serve(kl_node_t *n);
 /* exec.c: the `exec` op; takes ownership of *req (replied when the
  * command ends). */
 void kl_exec_handle(kl_node_t *n, rt_req_t **req);
+/* The argv of body.command (strings borrowed from body; free the array),
+ * or NULL with a Status in *err. */
+char **kl_exec_argv(const json_t *body, json_t **err);
+/* The running container body names (or the pod's first), or NULL with a
+ * Status in *err. */
+kl_ctr_t *kl_exec_ctr(kl_node_t *n, const json_t *body, json_t **err);
+
+/* stream.c: ops stream.open / stream.io / stream.close (exec with stdin
+ * and a terminal, port-forward); takes ownership of *req. */
+void kl_stream_handle(kl_node_t *n, rt_req_t **req);
+/* Closes every stream of node n (the kubelet is stopping). */
+void kl_stream_close_all(kl_node_t *n);
 
 /* driver_process_shim.c */
 int kl_shim_main(int argc, char **argv);

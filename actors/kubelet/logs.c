@@ -312,6 +312,10 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
         kl_exec_handle(n, &req); /* replies when the command ends (exec.c) */
         return;
     }
+    if (!strncmp(req->env.op, "stream.", 7) && json_is_object(req->env.body)) {
+        kl_stream_handle(n, &req); /* exec with stdin, port-forward (stream.c) */
+        return;
+    }
     if (strcmp(req->env.op, "logs") != 0 || !json_is_object(req->env.body))
         body = proto_status_new(PROTO_EBADREQUEST, "unknown operation", NULL);
     else

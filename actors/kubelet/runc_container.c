@@ -461,3 +461,52 @@ int kubelet_runc_container_exec(kubelet_driver_t *drv, const char *id, char *con
         *exit_code = status;
     return 0;
 }
+
+int kubelet_runc_container_exec_start(kubelet_driver_t *drv, const char *id, char *const argv[],
+                                      const int fds[3], bool tty, kl_exec_t *x, char *err,
+                                      size_t errlen)
+{
+    static unsigned s_seq;
+    kl_runc_t *d = (kl_runc_t *)drv;
+    kl_status_t st;
+    char cdir[2048], root[1100];
+    char *full[S_MAX_EXEC_ARGS + 10];
+    *x = (kl_exec_t){.pid = -1};
+    if (!argv || !argv[0])
+        return PROTO_EINVALID;
+    int rc = kubelet_runc_container_status(drv, id, &st);
+    if (rc < 0 || st.state != KL_STATE_RUNNING) {
+        snprintf(err, errlen, "container is not running");
+        return rc < 0 ? rc : -ESRCH;
+    }
+    kubelet_runc_path(d, "containers", id, NULL, cdir, sizeof cdir);
+    snprintf(x->pidfile, sizeof x->pidfile, "%s/exec.%d.%u.pid", cdir, (int)getpid(), ++s_seq);
+    snprintf(root, sizeof root, "%s/runc", d->dir);
+    if (s_exec_argv(d, id, x->pidfile, argv, root, full + 1, sizeof full / sizeof full[0] - 1) <
+        0) {
+        snprintf(err, errlen, "the command is too long");
+        return PROTO_EINVALID;
+    }
+    char **args = full + 1;
+    if (tty) { /* `runc exec --tty`: runc relays between our terminal and the container's */
+        full[0] = full[1];
+        full[1] = full[2];
+        full[2] = full[3];
+        full[3] = full[4];
+        full[4] = "--tty";
+        args = full;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (kl_exec_child_setup(fds, tty) == 0)
+            execvp(args[0], args);
+        _exit(127);
+    }
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -errno;
+    }
+    x->pid = pid;
+    x->group = true;
+    return 0;
+}

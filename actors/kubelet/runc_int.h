@@ -39,6 +39,9 @@ int kubelet_runc_container_signal(kubelet_driver_t *drv, const char *id, int sig
 int kubelet_runc_container_remove(kubelet_driver_t *drv, const char *id);
 int kubelet_runc_container_exec(kubelet_driver_t *drv, const char *id, char *const argv[],
                                 int timeout_ms, int *exit_code, char *output, size_t outlen);
+int kubelet_runc_container_exec_start(kubelet_driver_t *drv, const char *id, char *const argv[],
+                                      const int fds[3], bool tty, kl_exec_t *x, char *err,
+                                      size_t errlen);
 /* The state word of kl_state_t for list(): "created", "running", … */
 const char *kubelet_runc_state_name(kl_state_t s);
 

@@ -6,8 +6,8 @@
 # kubectl with a fresh HOME and --server. Busybox pods on node1: logs (all,
 # --tail, --timestamps, -f seeing a new line, --previous after a restart,
 # several containers), exec over WebSocket (output, exit code 3 with
-# kubectl's message, stderr, a file of the node, -i and -t refused), and
-# kubectl's errors. Prints "ok - kubectl_logs_exec.CASE" / "not ok - ...";
+# kubectl's message, stderr apart, a file of the node, stdin with -i, a
+# terminal with -it), and kubectl's errors. Prints "ok - kubectl_logs_exec.CASE" / "not ok - ...";
 # stops everything it started (by PID) and removes its folder.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ZKUBE=${ZK_ZKUBE:-$ROOT/bin/zkube}
@@ -241,24 +241,38 @@ if [ -r /etc/hostname ]; then
     verdict exec_cat_file $?
 fi
 
-# the kubelet captures stdout and stderr on one pipe: both come back as output
+# stdout on channel 1, stderr on channel 2
 k exec duo -c right -- sh -c 'echo out; echo err >&2'
-rc_is 0 && grep -qx out "$T/out" && grep -qx err "$T/out"
+rc_is 0 && out_is out && err_is err
 verdict exec_stderr $?
 
 k exec talker -- no-such-command
 ! rc_is 0 && grep -q 'command terminated with exit code' "$T/err"
 verdict exec_missing_command $?
 
-# without a terminal kubectl drops -t itself, so -i is what zkube refuses here
-k exec -it talker -- sh
-rc_is 1 && grep -q "zkube's exec does not support" "$T/err"
-verdict exec_interactive_refused $?
-
-echo data | "$KUBECTL" --server "http://127.0.0.1:$PORT" exec -i talker -- cat >"$T/out" 2>"$T/err"
+# -i: stdin reaches the command; its end (v5's CLOSE signal) ends cat
+seq 1 50000 >"$T/in"
+"$KUBECTL" --server "http://127.0.0.1:$PORT" exec -i talker -- sh -c 'cat; echo done >&2' \
+    <"$T/in" >"$T/out" 2>"$T/err"
 echo $? >"$T/rc"
-rc_is 1 && grep -q 'does not support stdin' "$T/err"
-verdict exec_stdin_refused $?
+rc_is 0 && cmp -s "$T/in" "$T/out" && err_is done
+verdict exec_stdin $?
+
+echo 'exit 6' | "$KUBECTL" --server "http://127.0.0.1:$PORT" exec -i talker -- sh \
+    >"$T/out" 2>"$T/err"
+echo $? >"$T/rc"
+rc_is 6 && err_is 'command terminated with exit code 6'
+verdict exec_stdin_script_exit_code $?
+
+# -it: a terminal (script(1) gives kubectl one), its size, the exit code
+if command -v script >/dev/null 2>&1; then
+    printf 'tty\nstty size\nexit 4\n' | script -qec "stty rows 33 cols 101; \
+        $KUBECTL --server http://127.0.0.1:$PORT exec -it talker -- sh" /dev/null \
+        >"$T/out" 2>"$T/err"
+    echo $? >"$T/rc"
+    rc_is 4 && grep -q '^/dev/pts/' "$T/out" && grep -q '^33 101' "$T/out"
+    verdict exec_tty $?
+fi
 
 k exec nosuch -- ls
 rc_is 1 && err_is 'Error from server (NotFound): pods "nosuch" not found'
@@ -267,13 +281,6 @@ verdict exec_no_such_pod $?
 k exec talker -c wrong -- ls
 rc_is 1 && grep -q 'container wrong is not valid for pod talker' "$T/err"
 verdict exec_wrong_container $?
-
-# ---- port-forward is not served (SPDY): a clear refusal, not a hang -------------------
-timeout 20 "$KUBECTL" --server "http://127.0.0.1:$PORT" port-forward pod/talker 0:80 \
-    >"$T/out" 2>"$T/err"
-echo $? >"$T/rc"
-rc_is 1 && grep -q 'portforward is not implemented' "$T/err"
-verdict port_forward_refused $?
 
 # ---- -f ends when the container goes ---------------------------------------------------
 "$KUBECTL" --server "http://127.0.0.1:$PORT" logs -f duo -c left >"$T/follow" 2>"$T/follow.err" &

@@ -5,7 +5,7 @@
 # pods on node1: logs (all, --tail, --timestamps, -f seeing a line arrive
 # and stopping when the pod is deleted, --previous after a restart, rc/NAME,
 # -l with --prefix),
-# exec (output, exit code with kubectl's message, -i refused), and kubectl's
+# exec (output, exit code with kubectl's message, stdin with -i), and kubectl's
 # errors (no such pod, wrong container, several containers, a pod not
 # scheduled yet). Prints "ok - logs_exec.CASE" / "not ok - ..."; stops what
 # it started (by PID) and removes its folder.
@@ -153,9 +153,11 @@ k exec talker -c main -- echo hello world; rc=$?
 [ $rc = 0 ] && out_is 'hello world' && [ ! -s "$T/err" ]
 verdict exec_output $?
 
-k exec -it talker -- sh; rc=$?
-[ $rc = 1 ] && grep -q 'not supported' "$T/err"
-verdict exec_interactive_refused $?
+printf 'one\ntwo\n' | "$KC" exec -i talker -- sh -c 'cat; echo e >&2; exit 2' \
+    >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 2 ] && [ "$(cat "$T/out")" = "$(printf 'one\ntwo')" ] &&
+    [ "$(cat "$T/err")" = "$(printf 'e\ncommand terminated with exit code 2')" ]
+verdict exec_stdin $?
 
 k exec talker -- no-such-command; rc=$?
 [ $rc != 0 ] && grep -q 'command terminated with exit code' "$T/err"

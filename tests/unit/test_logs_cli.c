@@ -1,11 +1,13 @@
 /*
- * tests/unit/test_logs_cli.c — `zkubectl logs` / `zkubectl exec` and the
- * kubelet's `exec` op. The pure parts of the two verbs (their command
+ * tests/unit/test_logs_cli.c — `zkubectl logs` / `zkubectl exec`, the
+ * kubelet's `exec` op and its streams (stream.c: exec with stdin and a
+ * terminal, port-forward). The pure parts of the two verbs (their command
  * lines, Go durations, the verb finder, which container, selectors of
  * controllers, exec's output and exit code) are compiled in directly, as
  * zkubectl is a program. The kubelet's exec op runs for real: a broker and
  * a "kubelet" child serving kubelet-n1 with a fake node whose driver
- * answers container_exec by rules, called over the broker.
+ * answers container_exec by rules and runs container_exec_start's
+ * commands with the host's /bin/sh, called over the broker.
  */
 /* test.h redefines _GNU_SOURCE and uses typeof, which -std=c17 lacks. */
 #undef _GNU_SOURCE
@@ -16,10 +18,12 @@
 #include <sys/stat.h>
 
 #include "actors/kubelet/exec.c"
+#include "actors/kubelet/stream.c"
 #include "broker/broker.h"
 #include "tools/zkubectl/client.c"
 #include "tools/zkubectl/errors.c"
 #include "tools/zkubectl/exec.c"
+#include "tools/zkubectl/exec_stream.c"
 #include "tools/zkubectl/logs.c"
 #include "tools/zkubectl/resources.c"
 
@@ -157,10 +161,12 @@ TEST(exec_flags_as_kubectl)
     CHECK_EQ_INT(o.timeout_s, 7);
     REQUIRE(s_exec(&o, err, "exec kubia --request-timeout 1h -- ls") == 0);
     CHECK_EQ_INT(o.timeout_s, 600);
-    CHECK(s_exec(&o, err, "exec -it kubia -- sh") < 0);
-    CHECK_CONTAINS(err, "not supported by zkubectl: stdin is not forwarded");
-    CHECK(s_exec(&o, err, "exec --stdin kubia -- sh") < 0);
-    CHECK_CONTAINS(err, "not supported");
+    REQUIRE(s_exec(&o, err, "exec -it kubia -- sh") == 0);
+    CHECK(o.in && o.tty);
+    REQUIRE(s_exec(&o, err, "exec --stdin kubia -- sh") == 0);
+    CHECK(o.in && !o.tty);
+    REQUIRE(s_exec(&o, err, "exec --stdin=false --tty kubia -- sh") == 0);
+    CHECK(!o.in && o.tty);
     CHECK(s_exec(&o, err, "exec kubia") < 0);
     CHECK_EQ_STR(err, "you must specify at least one command for the container");
     CHECK(s_exec(&o, err, "exec kubia ls") < 0);
@@ -300,22 +306,6 @@ TEST(exec_container_choice_and_messages)
     CHECK_CONTAINS(err, "pod web does not have a host assigned");
 }
 
-TEST(exec_output_and_exit_code)
-{
-    REQUIRE(freopen("out.txt", "w", stdout) != NULL);
-    REQUIRE(freopen("err.txt", "w", stderr) != NULL);
-    json_t *rep = json_pack("{s:s, s:i}", "stdout", "hi\n", "exitCode", 3);
-    CHECK_EQ_INT(s_ex_output(rep), 3);
-    json_decref(rep);
-    rep = json_pack("{s:s, s:s, s:i}", "stdout", "ok\n", "stderr", "warn\n", "exitCode", 0);
-    CHECK_EQ_INT(s_ex_output(rep), 0);
-    json_decref(rep);
-    fflush(stdout);
-    fflush(stderr);
-    CHECK_EQ_STR(s_slurp("out.txt"), "hi\nok\n");
-    CHECK_EQ_STR(s_slurp("err.txt"), "command terminated with exit code 3\nwarn\n");
-}
-
 /* ---- the kubelet's exec op: reply from the child's bytes ------------------ */
 
 static size_t s_frame(char *buf, int rc, int code, const char *out, size_t len)
@@ -389,7 +379,29 @@ static int s_fake_exec(kubelet_driver_t *d, const char *id, char *const argv[], 
     return 0;
 }
 
-static const kubelet_driver_ops_t s_fake_ops = {.name = "fake", .container_exec = s_fake_exec};
+/* Runs argv with the host's shell tools on the given descriptors. */
+static int s_fake_exec_start(kubelet_driver_t *d, const char *id, char *const argv[],
+                             const int fds[3], bool tty, kl_exec_t *x, char *err, size_t errlen)
+{
+    (void)d;
+    *x = (kl_exec_t){.pid = -1};
+    if (strcmp(id, "u-main-0") != 0) {
+        snprintf(err, errlen, "container is not running");
+        return -ESRCH;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (kl_exec_child_setup(fds, tty) == 0)
+            execvp(argv[0], argv);
+        _exit(127);
+    }
+    x->pid = pid;
+    x->group = true;
+    return pid < 0 ? -errno : 0;
+}
+
+static const kubelet_driver_ops_t s_fake_ops = {
+    .name = "fake", .container_exec = s_fake_exec, .container_exec_start = s_fake_exec_start};
 
 /* The fake `logs` op: pod "web" follows a script of replies, checking
  * that each poll carries the offset of the previous reply; pod "restarts"
@@ -426,6 +438,10 @@ static void s_kubelet_req(rt_actor_t *a, rt_req_t *req, void *arg)
         kl_exec_handle(arg, &req);
         return;
     }
+    if (!strncmp(req->env.op, "stream.", 7)) {
+        kl_stream_handle(arg, &req);
+        return;
+    }
     int code = 400;
     json_t *body = !strcmp(req->env.op, "logs") ? s_fake_logs(req->env.body, &code) : NULL;
     rt_reply(a, &req, code, body);
@@ -448,6 +464,8 @@ static void s_fake_kubelet(const rt_config_t *cfg)
     ctrs[1].st.state = KL_STATE_EXITED;
     snprintf(p.ns, sizeof p.ns, "default");
     snprintf(p.name, sizeof p.name, "web");
+    snprintf(p.ip, sizeof p.ip, "127.0.0.1");
+    p.sandbox = true;
     p.ctrs = ctrs;
     p.nctrs = 2;
     p.n = &n;
@@ -639,4 +657,287 @@ TEST(logs_selector_and_all_containers)
         json_decref(srcs[i].q);
     free(srcs);
     json_decref(pod);
+}
+
+/* ---- the kubelet's streams over the broker ------------------------------------ */
+
+static int s_sio(rt_actor_t *a, const char *op, json_t *body, json_t **reply)
+{
+    rt_call_opts_t o = {.timeout_ms = 8000, .retries = 0};
+    *reply = NULL;
+    int code = rt_call_sync(a, "kubelet-n1", op, body, &o, reply);
+    json_decref(body);
+    return code;
+}
+
+/* Waits for the fake kubelet, then opens an exec stream; its id in id. */
+static int s_open(rt_actor_t *a, const char *cmd, bool in, bool tty, char *id)
+{
+    json_t *r = NULL;
+    int code = 0;
+    for (int64_t end = proto_mono_ms() + 5000; proto_mono_ms() < end;) {
+        json_t *b = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:i, s:i}", "type", "exec",
+                              "namespace", "default", "name", "web", "command",
+                              json_loads(cmd, 0, NULL), "stdin", in, "tty", tty, "width", 100,
+                              "height", 30);
+        json_decref(r);
+        if ((code = s_sio(a, "stream.open", b, &r)) != 503 && code > 0)
+            break;
+    }
+    snprintf(id, 64, "%s", proto_obj_str(r, "stream") ?: "");
+    json_decref(r);
+    return code;
+}
+
+static int s_write(rt_actor_t *a, const char *id, const char *data, bool close)
+{
+    json_t *b = json_pack("{s:s}", "stream", id), *r;
+    if (data) {
+        char *enc = proto_b64_encode(data, strlen(data));
+        json_object_set_new(b, "data", json_string(enc));
+        free(enc);
+    }
+    if (close)
+        json_object_set_new(b, "close", json_true());
+    int code = s_sio(a, "stream.io", b, &r);
+    json_decref(r);
+    return code;
+}
+
+static void s_append(char *dst, size_t n, const json_t *r, const char *key)
+{
+    const json_t *v = json_object_get(r, key);
+    size_t len = 0;
+    char *d = v ? proto_b64_decode(json_string_value(v), json_string_length(v), &len) : NULL;
+    if (d)
+        snprintf(dst + strlen(dst), n - strlen(dst), "%s", d);
+    free(d);
+}
+
+/* Reads until the end (at most 8 s): output into out/err; the exit code,
+ * or -1 when no end came, -code on an error reply. */
+static int s_drain_stream(rt_actor_t *a, const char *id, char *out, char *err, size_t n)
+{
+    out[0] = err[0] = '\0';
+    for (int64_t end = proto_mono_ms() + 8000; proto_mono_ms() < end;) {
+        json_t *r;
+        int code = s_sio(a, "stream.io", json_pack("{s:s, s:i}", "stream", id, "waitMs", 500), &r);
+        if (code != 200) {
+            json_decref(r);
+            return -code;
+        }
+        s_append(out, n, r, "stdout");
+        s_append(err, n, r, "stderr");
+        bool done = json_is_true(json_object_get(r, "end"));
+        int rc = (int)proto_obj_int(r, "exitCode", 0);
+        json_decref(r);
+        if (done)
+            return rc;
+    }
+    return -1;
+}
+
+static char s_early[256];
+static void s_on_early(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    (void)a;
+    *(int *)arg = code;
+    s_append(s_early, sizeof s_early, body, "stdout");
+}
+
+TEST(kubelet_stream_exec_with_stdin)
+{
+    rt_actor_t *a = s_start();
+    char id[64], out[4096], err[4096];
+    REQUIRE(s_open(a, "[\"sh\", \"-c\", \"read x; echo out; echo err >&2; echo got:$x; exit 7\"]",
+                   true, false, id) == 200);
+    /* a read waits for output; a second one meanwhile is refused */
+    int first = 0;
+    json_t *b = json_pack("{s:s, s:i}", "stream", id, "waitMs", 3000), *r;
+    rt_call_opts_t o = {.timeout_ms = 8000};
+    REQUIRE(rt_call(a, "kubelet-n1", "stream.io", b, &o, s_on_early, &first) == 0);
+    json_decref(b);
+    rt_run_for(a, 100);
+    CHECK_EQ_INT(first, 0);
+    CHECK_EQ_INT(s_sio(a, "stream.io", json_pack("{s:s}", "stream", id), &r), 409);
+    json_decref(r);
+    CHECK_EQ_INT(s_write(a, id, "hello\n", false), 200);
+    for (int64_t end = proto_mono_ms() + 3000; !first && proto_mono_ms() < end;)
+        rt_run_for(a, 20);
+    CHECK_EQ_INT(first, 200); /* answered by the output, not after its 3 s */
+    CHECK_EQ_INT(s_drain_stream(a, id, out, err, sizeof out), 7);
+    char all[8192];
+    snprintf(all, sizeof all, "%s%s", s_early, out);
+    CHECK_EQ_STR(all, "out\ngot:hello\n");
+    CHECK_EQ_STR(err, "err\n");
+    /* the stream is gone after its end */
+    CHECK_EQ_INT(s_sio(a, "stream.io", json_pack("{s:s}", "stream", id), &r), 404);
+    json_decref(r);
+    s_stop(&a);
+}
+
+TEST(kubelet_stream_stdin_close_and_large_input)
+{
+    rt_actor_t *a = s_start();
+    char id[64], *big = malloc(300001), *out = malloc(400000), err[256];
+    for (int i = 0; i < 300000; i++)
+        big[i] = (char)('a' + i % 26);
+    big[300000] = '\0';
+    REQUIRE(s_open(a, "[\"cat\"]", true, false, id) == 200);
+    CHECK_EQ_INT(s_write(a, id, big, false), 200); /* answered once written: cat reads */
+    CHECK_EQ_INT(s_write(a, id, "end", true), 200);
+    CHECK_EQ_INT(s_drain_stream(a, id, out, err, 400000), 0);
+    CHECK_EQ_INT((long)strlen(out), 300003);
+    CHECK(strncmp(out, big, 300000) == 0 && !strcmp(out + 300000, "end"));
+    free(big);
+    free(out);
+    s_stop(&a);
+}
+
+TEST(kubelet_stream_tty)
+{
+    rt_actor_t *a = s_start();
+    char id[64], out[4096], err[256];
+    REQUIRE(s_open(a, "[\"sh\", \"-c\", \"tty; stty size; echo bad >&2; exit 2\"]", false, true,
+                   id) == 200);
+    CHECK_EQ_INT(s_drain_stream(a, id, out, err, sizeof out), 2);
+    CHECK_CONTAINS(out, "/dev/pts/");
+    CHECK_CONTAINS(out, "30 100\r\n");
+    CHECK_CONTAINS(out, "bad"); /* a terminal carries stderr too */
+    CHECK_EQ_STR(err, "");
+    s_stop(&a);
+}
+
+TEST(kubelet_stream_close_kills_the_command)
+{
+    rt_actor_t *a = s_start();
+    char id[64], out[256] = "";
+    json_t *r;
+    REQUIRE(s_open(a, "[\"sh\", \"-c\", \"echo $$; exec sleep 30\"]", false, false, id) == 200);
+    for (int64_t end = proto_mono_ms() + 5000; !strchr(out, '\n') && proto_mono_ms() < end;) {
+        REQUIRE(s_sio(a, "stream.io", json_pack("{s:s, s:i}", "stream", id, "waitMs", 500), &r) ==
+                200);
+        s_append(out, sizeof out, r, "stdout");
+        json_decref(r);
+    }
+    int pid = atoi(out);
+    REQUIRE(pid > 1);
+    CHECK_EQ_INT(kill(pid, 0), 0);
+    CHECK_EQ_INT(s_sio(a, "stream.close", json_pack("{s:s}", "stream", id), &r), 200);
+    json_decref(r);
+    CHECK(kill(pid, 0) < 0); /* killed and reaped by the kubelet */
+    CHECK_EQ_INT(s_sio(a, "stream.io", json_pack("{s:s}", "stream", id), &r), 404);
+    json_decref(r);
+    s_stop(&a);
+}
+
+TEST(kubelet_stream_errors)
+{
+    rt_actor_t *a = s_start();
+    char id[64];
+    json_t *r;
+    REQUIRE(s_open(a, "[\"true\"]", false, false, id) == 200); /* the kubelet is up */
+    CHECK_EQ_INT(s_sio(a, "stream.open", json_pack("{s:s}", "type", "shell"), &r), 400);
+    json_decref(r);
+    CHECK_EQ_INT(s_sio(a, "stream.open",
+                       json_pack("{s:s, s:s, s:[s]}", "type", "exec", "name", "nope", "command",
+                                 "true"),
+                       &r),
+                 404);
+    json_decref(r);
+    CHECK_EQ_INT(s_sio(a, "stream.open",
+                       json_pack("{s:s, s:s, s:s, s:[s]}", "type", "exec", "name", "web",
+                                 "container", "side", "command", "true"),
+                       &r),
+                 409);
+    CHECK_EQ_STR(proto_obj_str(r, "message"), "container side is not running");
+    json_decref(r);
+    CHECK_EQ_INT(s_sio(a, "stream.open",
+                       json_pack("{s:s, s:s, s:i}", "type", "portforward", "name", "web", "port",
+                                 70000),
+                       &r),
+                 400);
+    json_decref(r);
+    CHECK_EQ_INT(s_sio(a, "stream.io", json_pack("{s:s, s:s}", "stream", id, "data", "%%%"), &r),
+                 400);
+    json_decref(r);
+    CHECK_EQ_INT(s_sio(a, "stream.io", json_pack("{s:s}", "stream", "nope"), &r), 404);
+    json_decref(r);
+    s_stop(&a);
+}
+
+/* A listening socket on 127.0.0.1; its port in *port. */
+static int s_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sin;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0 || listen(fd, 4) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+        return -1;
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+TEST(kubelet_stream_portforward)
+{
+    rt_actor_t *a = s_start();
+    char id[64], out[256], err[256], buf[16] = "";
+    json_t *r;
+    int port = 0, lfd = s_listener(&port);
+    REQUIRE(lfd >= 0);
+    REQUIRE(s_open(a, "[\"true\"]", false, false, id) == 200); /* the kubelet is up */
+    REQUIRE(s_sio(a, "stream.open",
+                  json_pack("{s:s, s:s, s:s, s:i}", "type", "portforward", "namespace", "default",
+                            "name", "web", "port", port),
+                  &r) == 200);
+    snprintf(id, sizeof id, "%s", proto_obj_str(r, "stream") ?: "");
+    json_decref(r);
+    int c = accept(lfd, NULL, NULL);
+    REQUIRE(c >= 0);
+    CHECK_EQ_INT(s_write(a, id, "ping", false), 200);
+    CHECK_EQ_INT((int)recv(c, buf, 4, MSG_WAITALL), 4);
+    CHECK_EQ_STR(buf, "ping");
+    CHECK_EQ_INT((int)send(c, "pong", 4, 0), 4);
+    close(c); /* the pod's side ends: so does the stream */
+    CHECK_EQ_INT(s_drain_stream(a, id, out, err, sizeof out), 0);
+    CHECK_EQ_STR(out, "pong");
+    close(lfd); /* nothing listens there now */
+    CHECK_EQ_INT(s_sio(a, "stream.open",
+                       json_pack("{s:s, s:s, s:i}", "type", "portforward", "name", "web", "port",
+                                 port),
+                       &r),
+                 500);
+    CHECK_CONTAINS(proto_obj_str(r, "message") ?: "", "failed to connect to port");
+    CHECK_CONTAINS(proto_obj_str(r, "message") ?: "", "of pod default/web: Connection refused");
+    json_decref(r);
+    s_stop(&a);
+}
+
+TEST(zkubectl_exec_stream_end_to_end)
+{
+    rt_actor_t *a = s_start();
+    char id[64];
+    REQUIRE(s_open(a, "[\"true\"]", false, false, id) == 200); /* the kubelet is up */
+    FILE *f = fopen("in.txt", "w");
+    REQUIRE(f != NULL);
+    fputs("line one\nline two\n", f);
+    fclose(f);
+    REQUIRE(freopen("in.txt", "r", stdin) != NULL);
+    REQUIRE(freopen("out.txt", "w", stdout) != NULL);
+    REQUIRE(freopen("err.txt", "w", stderr) != NULL);
+    ctl_t c = {.actor = a};
+    json_t *pod = s_pod("n1", 1);
+    json_t *open = json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "namespace", "default", "name",
+                             "web", "container", "main", "command", "sh", "-c",
+                             "cat; echo oops >&2; exit 3");
+    CHECK_EQ_INT(ctl_exec_stream(&c, pod, open, true, true), 3); /* not a terminal: no tty */
+    json_decref(open);
+    json_decref(pod);
+    fflush(stdout);
+    fflush(stderr);
+    CHECK_EQ_STR(s_slurp("out.txt"), "line one\nline two\n");
+    CHECK_EQ_STR(s_slurp("err.txt"), "Unable to use a TTY - input is not a terminal or the right "
+                                     "kind of file\noops\ncommand terminated with exit code 3\n");
+    s_stop(&a);
 }

@@ -16,7 +16,9 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "actors/kubelet/runc.h"
@@ -585,6 +587,61 @@ static void s_cleanup_all(s_env_t *e, kubelet_driver_t **d)
     CHECK_EQ_INT(rc, 0);
 }
 
+/* container_exec_start in a running container: stdin, stdout and stderr
+ * apart, the exit status from the runc process; then with a terminal. */
+static void s_exec_start_checks(kubelet_driver_t *d, const char *id)
+{
+    int in[2], out[2], errp[2], fds[3];
+    char err[256] = "", buf[256] = "";
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, in) == 0 && pipe(out) == 0 && pipe(errp) == 0);
+    fds[0] = in[0];
+    fds[1] = out[1];
+    fds[2] = errp[1];
+    char *const cmd[] = {"sh", "-c", "read x; echo got:$x; echo e >&2; exit 5", NULL};
+    kl_exec_t x;
+    REQUIRE(d->ops->container_exec_start(d, id, cmd, fds, false, &x, err, sizeof err) == 0);
+    close(in[0]);
+    close(out[1]);
+    close(errp[1]);
+    CHECK(x.pid > 0 && x.pidfile[0]);
+    CHECK_EQ_INT((int)write(in[1], "hi\n", 3), 3);
+    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    CHECK_EQ_STR(buf, "got:hi\n");
+    n = read(errp[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    CHECK_EQ_STR(buf, "e\n");
+    int st = 0;
+    CHECK_EQ_INT(waitpid(x.pid, &st, 0), x.pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 5);
+    close(in[1]);
+    close(out[0]);
+    close(errp[0]);
+    unlink(x.pidfile);
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    char name[64];
+    REQUIRE(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 && ptsname_r(m, name, sizeof name) == 0);
+    int sl = open(name, O_RDWR | O_NOCTTY);
+    REQUIRE(sl >= 0);
+    fds[0] = fds[1] = fds[2] = sl;
+    char *const tty[] = {"sh", "-c", "test -t 0 && test -t 2 && echo on-a-terminal", NULL};
+    REQUIRE(d->ops->container_exec_start(d, id, tty, fds, true, &x, err, sizeof err) == 0);
+    close(sl);
+    size_t got = 0;
+    for (int64_t end = proto_mono_ms() + 5000; !strstr(buf, "terminal") && proto_mono_ms() < end;) {
+        n = read(m, buf + got, sizeof buf - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+    }
+    CHECK_CONTAINS(buf, "on-a-terminal");
+    CHECK_EQ_INT(waitpid(x.pid, &st, 0), x.pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(m);
+    unlink(x.pidfile);
+}
+
 TEST(as_root_two_pods_network_exec_exit_adopt_cleanup)
 {
     if (!s_root_ready("root_two_pods"))
@@ -636,6 +693,7 @@ TEST(as_root_two_pods_network_exec_exit_adopt_cleanup)
     int64_t t0 = proto_mono_ms();
     CHECK_EQ_INT(d->ops->container_exec(d, idb, slow, 300, &code, out, sizeof out), PROTO_ETIMEOUT);
     CHECK(proto_mono_ms() - t0 < 3000);
+    s_exec_start_checks(d, idb);
 
     /* exit codes: a failing job, and a SIGKILL */
     REQUIRE(s_start(d, pb, "job", "[\"sh\", \"-c\", \"echo job-output; exit 7\"]", idj,

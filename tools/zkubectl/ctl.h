@@ -146,6 +146,10 @@ int ctl_parse_duration(const char *s, int64_t *ms);
 /* POD or TYPE/NAME (pod, rc, rs, deploy, job, ds, sts) to a pod; 0 or 1 (printed). */
 int ctl_pod_resolve(ctl_t *c, const char *target, json_t **pod);
 /* One request to kubelet-<spec.nodeName>; returns the code, *reply owned. */
+/* exec_stream.c: runs open (an exec body: namespace, name, container,
+ * command; stolen fields added) as a stream on the pod's kubelet, with our
+ * stdin when in and a terminal when tty; returns the exit code to end with. */
+int ctl_exec_stream(ctl_t *c, const json_t *pod, json_t *open, bool in, bool tty);
 int ctl_kubelet_call(ctl_t *c, const json_t *pod, const char *op, const json_t *body,
                      int timeout_ms, json_t **reply);
 

@@ -1,11 +1,10 @@
 /*
  * tools/zkubectl/exec.c — `zkubectl exec POD [-c C] [-n NS] -- CMD ARGS...`:
  * runs a command in a container through the kubelet of the pod's node
- * (service "kubelet-<node>", op `exec`). Non-interactive: stdin is not
- * forwarded, so -i / -t are refused with a clear error. The command's
- * output goes to stdout (the runtimes capture stdout and stderr together);
- * a non-zero exit prints kubectl's `command terminated with exit code N`
- * on stderr and zkubectl exits with N.
+ * (service "kubelet-<node>", a stream: exec_stream.c). -i forwards stdin,
+ * -t gives the command a terminal (when ours is one). The command's stdout
+ * and stderr go to ours; a non-zero exit prints kubectl's `command
+ * terminated with exit code N` on stderr and zkubectl exits with N.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +17,6 @@
 
 #define CTL_EXEC_DEFAULT_S 60
 #define CTL_EXEC_MAX_S 600
-#define CTL_EXEC_SLACK_MS 15000 /* the reply may arrive this long after the timeout */
 
 /* logs.c (see the report: to move into ctl.h) */
 
@@ -26,7 +24,7 @@ typedef struct ctl_exec_opts {
     const char *ns, *container, *target;
     char **cmd; /* borrowed from argv, NULL-terminated */
     int ncmd;
-    bool interactive, quiet, help;
+    bool in, tty, quiet, help;
     int timeout_s;
 } ctl_exec_opts_t;
 
@@ -81,9 +79,12 @@ static int s_ex_flag(ctl_exec_opts_t *o, const char *s, char *err, size_t n)
     if (s[1] != '-' && (s[1] == 'n' || s[1] == 'c') && s[2]) /* -nNS, -cNAME */
         return s_ex_set(o, s[1] == 'n' ? "namespace" : "container", s + 2 + (s[2] == '='),
                         err, n);
-    if (!strcmp(s, "--stdin") || !strcmp(s, "--tty") || !strncmp(s, "--stdin=", 8) ||
-        !strncmp(s, "--tty=", 6)) {
-        o->interactive |= !strstr(s, "=false");
+    if (!strcmp(s, "--stdin") || !strncmp(s, "--stdin=", 8)) {
+        o->in = !strstr(s, "=false");
+        return 0;
+    }
+    if (!strcmp(s, "--tty") || !strncmp(s, "--tty=", 6)) {
+        o->tty = !strstr(s, "=false");
         return 0;
     }
     if (!strcmp(s, "--quiet") || !strcmp(s, "--help")) {
@@ -96,8 +97,10 @@ static int s_ex_flag(ctl_exec_opts_t *o, const char *s, char *err, size_t n)
         return -EINVAL;
     }
     for (const char *p = s + 1; *p; p++) {
-        if (*p == 'i' || *p == 't')
-            o->interactive = true;
+        if (*p == 'i')
+            o->in = true;
+        else if (*p == 't')
+            o->tty = true;
         else if (*p == 'q')
             o->quiet = true;
         else if (*p == 'h')
@@ -149,11 +152,6 @@ static int s_exec_parse(int argc, char **argv, ctl_exec_opts_t *o, char *err, si
         snprintf(err, n, "expected 'exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND "
                          "[args...]'.\nPOD or TYPE/NAME is a required argument for the exec "
                          "command");
-        return -EINVAL;
-    }
-    if (o->interactive) {
-        snprintf(err, n, "interactive exec (-i/--stdin, -t/--tty) is not supported by "
-                         "zkubectl: stdin is not forwarded; run the command without -i/-t");
         return -EINVAL;
     }
     if (o->ncmd == 0) {
@@ -219,24 +217,9 @@ static int s_ex_container(const json_t *pod, const char *want, bool quiet, const
 
 /* ---- the verb --------------------------------------------------------------- */
 
-/* Prints a successful reply; returns the exit code zkubectl ends with. */
-static int s_ex_output(const json_t *rep)
-{
-    const json_t *out = json_object_get(rep, "stdout"), *err = json_object_get(rep, "stderr");
-    fwrite(json_string_value(out) ?: "", 1, json_string_length(out), stdout);
-    fflush(stdout);
-    fwrite(json_string_value(err) ?: "", 1, json_string_length(err), stderr);
-    if (json_is_true(json_object_get(rep, "truncated")))
-        fprintf(stderr, "warning: output truncated by the kubelet\n");
-    int code = (int)proto_obj_int(rep, "exitCode", 0);
-    if (code != 0)
-        fprintf(stderr, "command terminated with exit code %d\n", code);
-    return code < 0 || code > 255 ? 1 : code;
-}
-
 static int s_exec_run(ctl_t *c, const ctl_exec_opts_t *o)
 {
-    json_t *pod = NULL, *rep = NULL;
+    json_t *pod = NULL;
     const char *ctr = NULL;
     if (ctl_pod_resolve(c, o->target, &pod))
         return 1;
@@ -247,17 +230,9 @@ static int s_exec_run(ctl_t *c, const ctl_exec_opts_t *o)
     json_t *cmd = json_array();
     for (int i = 0; i < o->ncmd; i++)
         json_array_append_new(cmd, json_string(o->cmd[i]));
-    json_t *body = json_pack("{s:s, s:s, s:s, s:o, s:i}", "namespace",
-                             proto_obj_ns(pod) ?: "default", "name", proto_obj_name(pod),
-                             "container", ctr, "command", cmd, "timeoutSeconds", o->timeout_s);
-    int code = ctl_kubelet_call(c, pod, "exec", body, o->timeout_s * 1000 + CTL_EXEC_SLACK_MS,
-                                &rep);
-    int rc = 1;
-    if (code == 200)
-        rc = s_ex_output(rep);
-    else
-        ctl_print_status(rep, NULL);
-    json_decref(rep);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:o}", "namespace", proto_obj_ns(pod) ?: "default",
+                             "name", proto_obj_name(pod), "container", ctr, "command", cmd);
+    int rc = ctl_exec_stream(c, pod, body, o->in, o->tty && o->in);
     json_decref(body);
     json_decref(pod);
     return rc;
@@ -272,9 +247,9 @@ int ctl_exec_main(int argc, char **argv)
         return 1;
     }
     if (o.help) {
-        printf("Execute a command in a container (non-interactive: stdin is not forwarded).\n"
+        printf("Execute a command in a container.\n"
                "\nUsage:\n  zkubectl exec (POD | TYPE/NAME) [-c CONTAINER] [-n NAMESPACE] "
-               "[--request-timeout DURATION] -- COMMAND [args...]\n");
+               "[-i] [-t] -- COMMAND [args...]\n");
         return 0;
     }
     ctl_args_t a;
