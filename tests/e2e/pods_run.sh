@@ -196,6 +196,14 @@ rc_basic() {
     verdict rc.3-running-on-2-nodes $? "$(cat "$T/err"; dump default)"
     zk_wait_for rc.answers 10 all_answer default app=kubia
     verdict rc.pods-answer-you-ve-hit $? "$(dump default)"
+    # exec in a runc container: stdin in, stdout and stderr apart, the exit code
+    pod=$("$KC" get pods -l app=kubia -o 'jsonpath={.items[0].metadata.name}' 2>/dev/null)
+    printf 'one\ntwo\n' | "$KC" exec -i "$pod" -- sh -c 'cat; hostname >&2; exit 3' \
+        >"$T/out" 2>"$T/err"
+    rc=$?
+    [ $rc = 3 ] && [ "$(cat "$T/out")" = "$(printf 'one\ntwo')" ] &&
+        [ "$(cat "$T/err")" = "$(printf '%s\ncommand terminated with exit code 3' "$pod")" ]
+    verdict rc.exec-stdin-stderr-exit-code $? "rc $rc; $(cat "$T/out" "$T/err")"
 }
 replaced() { gone default "$1" && running_n default app=kubia 3; }
 rc_delete_replaced() {
