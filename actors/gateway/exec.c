@@ -22,6 +22,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,6 +558,8 @@ static void s_on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, con
     s->upgraded = true;
     s->events = POLLIN;
     fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
+    int one = 1; /* interactive: no waiting on the client's delayed ACK */
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (rt_fd_add(s->g->a, sock, POLLIN, s_on_io, s) < 0) {
         s->dead = true;
         s_settle(s);

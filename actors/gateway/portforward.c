@@ -3,20 +3,50 @@
  * sees them: which requests go to gw_sub_start (`log`, `exec`,
  * `portforward`), the registry of answers waiting to be queued from MHD's
  * handler (plain bodies, log streams, WebSocket upgrades), helpers logs.c
- * and exec.c share, and `portforward` itself, which zkube
- * does not serve: kubectl 1.32 speaks SPDY for it (tunnelled over
- * WebSocket), a second multiplexing protocol the gateway does not
- * implement, and the kubelet has no op that carries a TCP stream. It is
- * answered 501 with a Status saying so.
+ * and exec.c share, and `portforward` itself.
+ *
+ * Port-forward is what kubectl 1.32 asks for first: a WebSocket upgrade
+ * with subprotocol `SPDY/3.1+portforward.k8s.io`, then SPDY/3.1 frames
+ * (spdy.c) carried as a byte stream in WebSocket binary messages. For each
+ * local connection kubectl opens a pair of streams (headers `streamtype`
+ * error|data, `port`, `requestid`); the gateway answers each SYN_STREAM
+ * with a SYN_REPLY and, once a pair is complete, asks the pod's kubelet
+ * for a TCP connection (`stream.open` type portforward), then copies bytes
+ * both ways with `stream.io` (one read and one write in flight per pair,
+ * at most 64 KiB per write), and ends both streams (FIN) when the pod's
+ * side closes. Failures go on the pair's error stream as text, worded as
+ * the kubelet of Kubernetes words them; kubectl prints them.
+ *
+ * Flow control (SPDY/3.1, windows of 64 KiB): the gateway sends
+ * WINDOW_UPDATE (stream and connection) as the kubelet takes the client's
+ * bytes. kubectl's SPDY library (spdystream) neither sends WINDOW_UPDATE
+ * nor honours windows, so the client's windows are enforced only once the
+ * client shows it keeps them (a WINDOW_UPDATE or an initial window in
+ * SETTINGS); until then the gateway's bound is its own buffers: no read
+ * from the kubelet while 512 KiB wait for the socket, and no read from the
+ * socket while 1 MiB of the client's bytes wait for the kubelet. kubectl's
+ * other transport, a plain `Upgrade: SPDY/3.1` (its fallback, and its
+ * only one with KUBECTL_PORT_FORWARD_WEBSOCKETS=false), carries the same
+ * frames on the socket itself.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "actors/gateway/internal.h"
+#include "actors/gateway/spdy.h"
 #include "actors/gateway/ws.h"
+#include "protocol/b64.h"
 #include "protocol/obj.h"
 #include "protocol/status.h"
+#include "runtime/log.h"
 
 /* Answers waiting for the handler, over all gateways of the process. */
 static gw_sub_t *s_subs;
@@ -152,10 +182,13 @@ void gw_sub_forget(gw_t *g, const gw_conn_t *x)
     s->destroy(s);
 }
 
+static void s_pf_stop_all(gw_t *g);
+
 void gw_sub_stop_all(gw_t *g)
 {
     gw_logs_stop_all(g);
     gw_exec_stop_all(g);
+    s_pf_stop_all(g);
 }
 
 /* ---- containers ------------------------------------------------------------------- */
@@ -213,19 +246,1207 @@ const char *gw_sub_container(const json_t *pod, const char *name, json_t **err)
     return NULL;
 }
 
-/* ---- dispatch ------------------------------------------------------------------- */
+/* ---- port-forward: state ------------------------------------------------------------ */
 
-static enum MHD_Result s_portforward(gw_conn_t *x)
+#define S_PF_PROTOCOL "SPDY/3.1+portforward.k8s.io"
+#define S_PF_STREAM_PROTOCOL "portforward.k8s.io"
+#define S_SPDY_UPGRADE "SPDY/3.1"
+#define S_STREAM_PROTOCOL_HEADER "X-Stream-Protocol-Version"
+#define S_MAX_FRAME (1u << 20)   /* payload bytes of one SPDY frame */
+#define S_MAX_WS_MSG (2u << 20)  /* bytes of one reassembled WebSocket message */
+#define S_MAX_PAIRS 64           /* forwarded connections per session */
+#define S_WRITE_MAX (64u << 10)  /* bytes of one stream.io write */
+#define S_CHUNK (32u << 10)      /* payload bytes per DATA frame */
+#define S_UP_HIGH (1u << 20)     /* client bytes held before the socket is not read */
+#define S_OUT_HIGH (512u << 10)  /* bytes for the socket before the kubelet is not read */
+#define S_READ_WAIT_MS 5000      /* a stream.io read's waitMs */
+#define S_IO_TIMEOUT_MS 20000    /* of one stream.io call */
+#define S_OPEN_TIMEOUT_MS 15000  /* of stream.open */
+#define S_PAIR_WAIT_MS 30000     /* for a pair's second stream (the kubelet's default) */
+#define S_LINGER_MS 3000         /* wait for the client's close frame */
+#define S_UPGRADE_WAIT_MS 900000 /* beyond MHD's connection timeout */
+#define S_PF_SVC_MAX (GW_NAME_MAX + 16)
+
+typedef struct s_pf s_pf_t;
+
+/* One forwarded connection: kubectl's error and data streams of one
+ * requestid, and the kubelet's stream. */
+typedef struct s_pair {
+    uint64_t id;
+    s_pf_t *pf;
+    char req[24];        /* requestid */
+    uint32_t esid, dsid; /* error and data stream ids; 0 until they come */
+    bool e_gone, d_gone; /* reset by the client */
+    int port;
+    int timer;           /* waiting for the second stream */
+    char *kstream;       /* the kubelet's stream id once open */
+    bool opening, ended; /* ended: FIN sent on both streams */
+    uint8_t *up;         /* client bytes not yet taken by the kubelet */
+    size_t uplen, upcap;
+    bool up_fin, writing, close_sent;
+    uint8_t *down; /* pod bytes not yet framed (client window) */
+    size_t downlen, downoff;
+    bool reading, pod_end;
+    char *pod_err; /* the kubelet's `error` at the end */
+    int64_t dwin;  /* the client's window for the data stream */
+    struct s_pair *next;
+} s_pair_t;
+
+/* An upgraded connection (or one about to be). */
+struct s_pf {
+    uint64_t id;
+    gw_t *g;
+    int fd;
+    struct MHD_UpgradeResponseHandle *urh;
+    char ns[64], name[GW_NAME_MAX + 1], uid[64];
+    char svc[S_PF_SVC_MAX];
+    bool raw; /* SPDY on the socket itself (no WebSocket) */
+    bool upgraded, closing, peer_closed, dead, broken;
+    short events;
+    int timer;
+    gw_ws_reader_t rd;
+    uint8_t *in; /* socket bytes not yet parsed (WebSocket frames) */
+    size_t inlen, incap;
+    uint8_t *sp; /* SPDY bytes not yet parsed */
+    size_t splen, spcap;
+    gw_ws_out_t o;
+    gw_spdy_hdec_t *hdec;
+    gw_spdy_henc_t *henc;
+    uint32_t last_sid;
+    bool goaway, peer_fc;
+    int64_t conn_win; /* the client's connection window (when peer_fc) */
+    int64_t init_win; /* the client's initial stream window */
+    size_t up_total;  /* sum of the pairs' uplen */
+    s_pair_t *pairs;
+    uint64_t next_pair;
+    struct s_pf *next;
+};
+
+static s_pf_t *s_pfs;
+
+/* What a kubelet call's reply needs to find its pair again. */
+typedef struct s_ref {
+    uint64_t pf, pair;
+    size_t n; /* a write: bytes sent */
+    char svc[S_PF_SVC_MAX];
+} s_ref_t;
+
+static s_pf_t *s_pf_find(uint64_t id)
 {
-    json_t *st = gw_status_http(501, "NotImplemented",
-                                "pods/portforward is not implemented by zkube's gateway: "
-                                "port-forward needs SPDY streams, which zkube does not speak; "
-                                "the process driver's pods listen on the node's addresses");
+    for (s_pf_t *p = s_pfs; p; p = p->next)
+        if (p->id == id)
+            return p;
+    return NULL;
+}
+
+static bool s_pf_alive(const s_pf_t *x)
+{
+    for (s_pf_t *p = s_pfs; p; p = p->next)
+        if (p == x)
+            return true;
+    return false;
+}
+
+static s_pair_t *s_ref_pair(const s_ref_t *r)
+{
+    s_pf_t *pf = s_pf_find(r->pf);
+    for (s_pair_t *p = pf ? pf->pairs : NULL; p; p = p->next)
+        if (p->id == r->pair)
+            return p;
+    return NULL;
+}
+
+/* The pair of a reply's ref (NULL when gone), and its byte count in *n;
+ * frees the ref. */
+static s_pair_t *s_ref_take(void *arg, size_t *n)
+{
+    s_ref_t *r = arg;
+    s_pair_t *p = s_ref_pair(r);
+    if (n)
+        *n = r->n;
+    free(r);
+    return p;
+}
+
+static s_ref_t *s_ref_new(const s_pair_t *p, size_t n)
+{
+    s_ref_t *r = calloc(1, sizeof *r);
+    if (!r)
+        abort();
+    r->pf = p->pf->id;
+    r->pair = p->id;
+    r->n = n;
+    snprintf(r->svc, sizeof r->svc, "%s", p->pf->svc);
+    return r;
+}
+
+/* Appends src[0..n) to a growing buffer. */
+static void s_buf_put(uint8_t **data, size_t *len, size_t *cap, const void *src, size_t n)
+{
+    if (!n)
+        return;
+    if (*len + n > *cap) {
+        size_t c = *cap ? *cap : 16384;
+        while (c < *len + n)
+            c *= 2;
+        uint8_t *d = realloc(*data, c);
+        if (!d)
+            abort();
+        *data = d;
+        *cap = c;
+    }
+    memcpy(*data + *len, src, n);
+    *len += n;
+}
+
+/* ---- port-forward: output ------------------------------------------------------------ */
+
+/* One SPDY frame (header hdr[0..hl), payload data[0..len)) as one binary
+ * WebSocket message. */
+static void s_out(s_pf_t *pf, const uint8_t *hdr, size_t hl, const void *data, size_t len)
+{
+    gw_ws_out_t *o = &pf->o;
+    if (pf->closing)
+        return;
+    if (!pf->raw) {
+        gw_ws_out_frame(o, GW_WS_BINARY, hdr, hl, data, len);
+        return;
+    }
+    if (o->off && o->off == o->len) /* everything was written: start over */
+        o->off = o->len = 0;
+    s_buf_put(&o->data, &o->len, &o->cap, hdr, hl);
+    s_buf_put(&o->data, &o->len, &o->cap, data, len);
+}
+
+static void s_data_frame(s_pf_t *pf, uint32_t sid, uint8_t flags, const void *data, size_t len)
+{
+    uint8_t h[GW_SPDY_HEADER_LEN];
+    gw_spdy_data_header(h, sid, flags, len);
+    s_out(pf, h, sizeof h, data, len);
+}
+
+/* Text on a stream in frames of S_CHUNK, then FIN when fin. */
+static void s_text(s_pf_t *pf, uint32_t sid, const char *text, size_t len, bool fin)
+{
+    for (size_t off = 0; off < len; off += S_CHUNK) {
+        size_t n = len - off < S_CHUNK ? len - off : S_CHUNK;
+        s_data_frame(pf, sid, fin && off + n == len ? GW_SPDY_FLAG_FIN : 0, text + off, n);
+    }
+    if (fin && !len)
+        s_data_frame(pf, sid, GW_SPDY_FLAG_FIN, NULL, 0);
+}
+
+static void s_rst(s_pf_t *pf, uint32_t sid, uint32_t status)
+{
+    uint8_t b[GW_SPDY_CTRL_MAX];
+    s_out(pf, b, gw_spdy_rst_stream(b, sid, status), NULL, 0);
+}
+
+/* WINDOW_UPDATE for n bytes consumed on stream sid (0: none) and on the
+ * connection. */
+static void s_consumed(s_pf_t *pf, uint32_t sid, size_t n)
+{
+    uint8_t b[GW_SPDY_CTRL_MAX];
+    if (!n)
+        return;
+    if (sid)
+        s_out(pf, b, gw_spdy_window_update(b, sid, (uint32_t)n), NULL, 0);
+    s_out(pf, b, gw_spdy_window_update(b, 0, (uint32_t)n), NULL, 0);
+}
+
+static void s_pf_on_io(rt_actor_t *a, int fd, short revents, void *arg);
+
+static bool s_pf_want_read(const s_pf_t *pf)
+{
+    return !pf->peer_closed && pf->up_total < S_UP_HIGH;
+}
+
+static void s_pump_down_all(s_pf_t *pf);
+
+/* Writes what is buffered; polls for what the session can use next. */
+static void s_pf_flush(s_pf_t *pf)
+{
+    gw_ws_out_t *o = &pf->o;
+    bool was_high = o->len - o->off >= S_OUT_HIGH;
+    while (!pf->dead && o->off < o->len) {
+        ssize_t n = send(pf->fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            pf->dead = true;
+            return;
+        }
+        o->off += (size_t)n;
+    }
+    if (pf->closing && pf->peer_closed && o->off == o->len)
+        pf->dead = true;
+    if (was_high && o->len - o->off < S_OUT_HIGH)
+        s_pump_down_all(pf);
+    short want = (short)((s_pf_want_read(pf) ? POLLIN : 0) | (o->off < o->len ? POLLOUT : 0));
+    if (pf->dead || want == pf->events)
+        return;
+    rt_fd_remove(pf->g->a, pf->fd);
+    pf->events = want;
+    if (rt_fd_add(pf->g->a, pf->fd, want, s_pf_on_io, pf) < 0)
+        pf->dead = true;
+}
+
+static void s_pf_settle(s_pf_t *pf);
+
+/* The end of every loop callback: output goes out, a dead session goes. */
+static void s_pf_done(s_pf_t *pf)
+{
+    s_pf_flush(pf);
+    s_pf_settle(pf);
+}
+
+/* ---- port-forward: pairs ------------------------------------------------------------- */
+
+static void s_kubelet_close(rt_actor_t *a, const char *svc, const char *stream)
+{
+    json_t *b = json_pack("{s:s}", "stream", stream);
+    rt_call_opts_t o = {.timeout_ms = 5000, .retries = 1};
+    rt_call(a, svc, "stream.close", b, &o, NULL, NULL);
+    json_decref(b);
+}
+
+static void s_pair_free(s_pair_t *p)
+{
+    s_pf_t *pf = p->pf;
+    for (s_pair_t **pp = &pf->pairs; *pp; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    }
+    if (p->kstream && !p->pod_end) /* the kubelet frees a stream at its end itself */
+        s_kubelet_close(pf->g->a, pf->svc, p->kstream);
+    if (p->timer > 0)
+        rt_timer_cancel(pf->g->a, p->timer);
+    pf->up_total -= p->uplen;
+    free(p->kstream);
+    free(p->pod_err);
+    free(p->up);
+    free(p->down);
+    free(p);
+}
+
+/* Done with a pair once both of its streams are over on both sides. */
+static void s_pair_maybe_free(s_pair_t *p)
+{
+    bool client_done = p->d_gone || (p->up_fin && !p->writing && !p->uplen);
+    if (p->ended && client_done)
+        s_pair_free(p);
+}
+
+/* Ends the pair from our side: msg (may be NULL) on the error stream, FIN
+ * on both streams. */
+static void s_pair_end(s_pair_t *p, const char *msg)
+{
+    s_pf_t *pf = p->pf;
+    if (p->ended)
+        return;
+    p->ended = true;
+    if (p->esid && !p->e_gone)
+        s_text(pf, p->esid, msg ? msg : "", msg ? strlen(msg) : 0, true);
+    if (p->dsid && !p->d_gone)
+        s_data_frame(pf, p->dsid, GW_SPDY_FLAG_FIN, NULL, 0);
+    if (msg)
+        rt_debug("portforward %s/%s request %s: %s", pf->ns, pf->name, p->req, msg);
+}
+
+/* A failure worded as Kubernetes' kubelet words it. */
+static void s_pair_fail(s_pair_t *p, const char *why)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "error forwarding port %d to pod %s, uid %s: %s", p->port,
+             p->pf->name, p->pf->uid, why);
+    s_pair_end(p, msg);
+}
+
+static const char *s_message(const json_t *body, const char *dflt)
+{
+    const char *m = json_string_value(json_object_get(body, "message"));
+    return m && *m ? m : dflt;
+}
+
+/* Calls the pair's kubelet (body stolen); on a send failure the pair
+ * fails. True when the call is on its way. */
+static bool s_kcall(s_pair_t *p, const char *op, json_t *body, int timeout_ms, rt_reply_fn *cb,
+                    size_t n)
+{
+    rt_call_opts_t o = {.timeout_ms = timeout_ms};
+    s_ref_t *r = s_ref_new(p, n);
+    int rc = rt_call(p->pf->g->a, p->pf->svc, op, body, &o, cb, r);
+    json_decref(body);
+    if (rc < 0) {
+        free(r);
+        s_pair_fail(p, "cannot send the request to the kubelet");
+    }
+    return rc >= 0;
+}
+
+/* ---- port-forward: pod -> client ------------------------------------------------------ */
+
+static void s_pump_down(s_pair_t *p);
+
+/* Frames pending pod bytes as far as the client's windows allow. */
+static void s_send_down(s_pair_t *p)
+{
+    s_pf_t *pf = p->pf;
+    while (p->downoff < p->downlen && !p->d_gone) {
+        int64_t n = (int64_t)(p->downlen - p->downoff);
+        if (n > S_CHUNK)
+            n = S_CHUNK;
+        if (pf->peer_fc && n > p->dwin)
+            n = p->dwin;
+        if (pf->peer_fc && n > pf->conn_win)
+            n = pf->conn_win;
+        if (n <= 0)
+            return; /* a WINDOW_UPDATE resumes */
+        s_data_frame(pf, p->dsid, 0, p->down + p->downoff, (size_t)n);
+        p->downoff += (size_t)n;
+        p->dwin -= n;
+        pf->conn_win -= n;
+    }
+    free(p->down);
+    p->down = NULL;
+    p->downlen = p->downoff = 0;
+    if (p->pod_end && p->pod_err)
+        s_pair_fail(p, p->pod_err);
+    else if (p->pod_end)
+        s_pair_end(p, NULL);
+    else
+        s_pump_down(p);
+}
+
+static void s_on_read(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    s_pair_t *p = s_ref_take(arg, NULL);
+    (void)a;
+    if (!p)
+        return;
+    s_pf_t *pf = p->pf;
+    p->reading = false;
+    if (p->ended || p->d_gone) {
+        s_pair_maybe_free(p);
+    } else if (code != 200) {
+        s_pair_fail(p, s_message(body, "reading from the pod failed"));
+        s_pair_maybe_free(p);
+    } else {
+        const json_t *out = json_object_get(body, "stdout");
+        const char *err = json_string_value(json_object_get(body, "error"));
+        p->pod_end = json_is_true(json_object_get(body, "end"));
+        if (err && *err)
+            p->pod_err = strdup(err);
+        if (json_is_string(out))
+            p->down =
+                proto_b64_decode(json_string_value(out), json_string_length(out), &p->downlen);
+        if (json_is_string(out) && !p->down)
+            p->pod_end = true; /* the kubelet sent what is not base64: give up */
+        s_send_down(p);
+        s_pair_maybe_free(p);
+    }
+    s_pf_done(pf);
+}
+
+/* One read in flight, and none while output waits for the socket. */
+static void s_pump_down(s_pair_t *p)
+{
+    s_pf_t *pf = p->pf;
+    if (!p->kstream || p->reading || p->ended || p->pod_end || p->d_gone || p->downlen ||
+        pf->o.len - pf->o.off >= S_OUT_HIGH || pf->closing)
+        return;
+    json_t *b = json_pack("{s:s, s:i}", "stream", p->kstream, "waitMs", S_READ_WAIT_MS);
+    p->reading = s_kcall(p, "stream.io", b, S_IO_TIMEOUT_MS, s_on_read, 0);
+}
+
+static void s_pump_down_all(s_pf_t *pf)
+{
+    for (s_pair_t *p = pf->pairs; p; p = p->next)
+        s_pump_down(p);
+}
+
+/* ---- port-forward: client -> pod ------------------------------------------------------ */
+
+static void s_pump_up(s_pair_t *p);
+
+static void s_on_write(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    size_t n = 0;
+    s_pair_t *p = s_ref_take(arg, &n);
+    (void)a;
+    if (!p)
+        return;
+    s_pf_t *pf = p->pf;
+    p->writing = false;
+    if (n)
+        memmove(p->up, p->up + n, p->uplen - n);
+    p->uplen -= n;
+    pf->up_total -= n;
+    if (!p->d_gone)
+        s_consumed(pf, p->dsid, n);
+    else
+        s_consumed(pf, 0, n);
+    if (code != 200 && !p->ended)
+        s_pair_fail(p, s_message(body, "writing to the pod failed"));
+    if (code != 200) { /* nothing more reaches the pod */
+        pf->up_total -= p->uplen;
+        p->uplen = 0;
+        p->close_sent = true;
+    }
+    s_pump_up(p);
+    s_pair_maybe_free(p);
+    s_pf_done(pf);
+}
+
+/* One write in flight: the next S_WRITE_MAX bytes, and the half-close
+ * once the client's FIN came and everything before it went. */
+static void s_pump_up(s_pair_t *p)
+{
+    if (!p->kstream || p->writing || p->close_sent || (!p->uplen && !p->up_fin))
+        return;
+    size_t n = p->uplen < S_WRITE_MAX ? p->uplen : S_WRITE_MAX;
+    json_t *b = json_pack("{s:s}", "stream", p->kstream);
+    if (n) {
+        char *enc = proto_b64_encode(p->up, n);
+        json_object_set_new(b, "data", json_string(enc));
+        free(enc);
+    }
+    if (p->up_fin && n == p->uplen) {
+        json_object_set_new(b, "close", json_true());
+        p->close_sent = true;
+    }
+    p->writing = s_kcall(p, "stream.io", b, S_IO_TIMEOUT_MS, s_on_write, n);
+}
+
+/* ---- port-forward: opening -------------------------------------------------------------- */
+
+static void s_on_open(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    s_ref_t *r = arg;
+    s_pair_t *p = s_ref_pair(r);
+    const char *ks = json_string_value(json_object_get(body, "stream"));
+    if (!p || p->ended || p->d_gone) { /* nobody wants it any more */
+        if (code == 200 && ks)
+            s_kubelet_close(a, r->svc, ks);
+        free(r);
+        if (p)
+            s_pair_maybe_free(p);
+        return;
+    }
+    free(r);
+    s_pf_t *pf = p->pf;
+    p->opening = false;
+    if (code != 200 || !ks) {
+        s_pair_fail(p, s_message(body, "the kubelet did not open the connection"));
+    } else {
+        p->kstream = strdup(ks);
+        s_pump_up(p);
+        s_pump_down(p);
+    }
+    s_pair_maybe_free(p);
+    s_pf_done(pf);
+}
+
+static void s_open(s_pair_t *p)
+{
+    s_pf_t *pf = p->pf;
+    if (p->timer > 0)
+        rt_timer_cancel(pf->g->a, p->timer);
+    p->timer = 0;
+    json_t *b = json_pack("{s:s, s:s, s:s, s:i}", "type", "portforward", "namespace", pf->ns,
+                          "name", pf->name, "port", p->port);
+    p->opening = s_kcall(p, "stream.open", b, S_OPEN_TIMEOUT_MS, s_on_open, 0);
+}
+
+static void s_on_pair_timeout(rt_actor_t *a, void *arg)
+{
+    s_pair_t *p = arg;
+    s_pf_t *pf = p->pf;
+    char msg[96];
+    (void)a;
+    p->timer = 0;
+    snprintf(msg, sizeof msg, "timed out waiting for the streams of request %s", p->req);
+    s_pair_end(p, msg);
+    s_pair_free(p);
+    s_pf_done(pf);
+}
+
+/* ---- port-forward: SPDY frames from the client ------------------------------------------ */
+
+/* Ends the session after a protocol error: GOAWAY, then the close frame. */
+static void s_pf_close(s_pf_t *pf, unsigned code, const char *reason);
+
+static void s_pf_broken(s_pf_t *pf, uint32_t status, unsigned ws_code, const char *why)
+{
+    uint8_t b[GW_SPDY_CTRL_MAX];
+    rt_debug("portforward %s/%s: %s; closing", pf->ns, pf->name, why);
+    if (!pf->broken)
+        s_out(pf, b, gw_spdy_goaway(b, pf->last_sid, status), NULL, 0);
+    pf->broken = true;
+    s_pf_close(pf, ws_code, why);
+}
+
+static s_pair_t *s_pair_by_sid(s_pf_t *pf, uint32_t sid, bool *is_data)
+{
+    for (s_pair_t *p = pf->pairs; p; p = p->next) {
+        if (p->dsid == sid || p->esid == sid) {
+            *is_data = p->dsid == sid;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static s_pair_t *s_pair_get(s_pf_t *pf, const char *req, int port)
+{
+    size_t n = 0;
+    for (s_pair_t *p = pf->pairs; p; p = p->next, n++)
+        if (!strcmp(p->req, req))
+            return p;
+    if (n >= S_MAX_PAIRS)
+        return NULL;
+    s_pair_t *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    p->id = ++pf->next_pair;
+    p->pf = pf;
+    snprintf(p->req, sizeof p->req, "%s", req);
+    p->port = port;
+    p->dwin = pf->init_win;
+    p->next = pf->pairs;
+    pf->pairs = p;
+    p->timer = rt_timer_add(pf->g->a, S_PAIR_WAIT_MS, false, s_on_pair_timeout, p);
+    return p;
+}
+
+/* The stream's headers as the kubelet checks them; NULL when fine. */
+static const char *s_stream_why(const gw_spdy_headers_t *h, int *port, bool *data, char *why,
+                                size_t wl)
+{
+    size_t pl = 0, tl = 0;
+    const char *ps = gw_spdy_header(h, "port", &pl), *t = gw_spdy_header(h, "streamtype", &tl);
+    char num[8];
+    char *end = NULL;
+    if (!ps || !pl)
+        return "\"port\" header is required";
+    snprintf(num, sizeof num, "%.*s", (int)(pl < 7 ? pl : 7), ps);
+    long v = strtol(num, &end, 10);
+    if (pl > 5 || !end || *end || num[0] == '-' || num[0] == '+' || v > 65535) {
+        snprintf(why, wl, "unable to parse \"%.*s\" as a port", (int)(pl < 16 ? pl : 16), ps);
+        return why;
+    }
+    if (v < 1) {
+        snprintf(why, wl, "port \"%s\" must be > 0", num);
+        return why;
+    }
+    *port = (int)v;
+    if (!t || !tl)
+        return "\"streamtype\" header is required";
+    *data = tl == 4 && !memcmp(t, "data", 4);
+    if (!*data && !(tl == 5 && !memcmp(t, "error", 5))) {
+        snprintf(why, wl, "invalid stream type \"%.*s\"", (int)(tl < 16 ? tl : 16), t);
+        return why;
+    }
+    return NULL;
+}
+
+/* The pair's key: requestid, or for clients that send none the id kubelets
+ * derive from the stream id (error: id, data: id - 2). */
+static void s_request_id(const gw_spdy_headers_t *h, uint32_t sid, bool data, char *out, size_t n)
+{
+    size_t l = 0;
+    const char *r = gw_spdy_header(h, "requestid", &l);
+    if (r && l)
+        snprintf(out, n, "%.*s", (int)(l < n - 1 ? l : n - 1), r);
+    else
+        snprintf(out, n, "%u", data ? sid - 2 : sid);
+}
+
+/* Adds stream sid (headers checked) to its pair; replies first, as
+ * Kubernetes does, so a duplicate's error reaches the pair's error
+ * stream. */
+static void s_add_stream(s_pf_t *pf, uint32_t sid, const gw_spdy_headers_t *h, int port, bool data,
+                         bool fin)
+{
+    char req[24], msg[160];
+    uint8_t b[256];
+    s_request_id(h, sid, data, req, sizeof req);
+    s_pair_t *p = s_pair_get(pf, req, port);
+    if (!p) {
+        s_rst(pf, sid, GW_SPDY_RST_REFUSED_STREAM);
+        return;
+    }
+    ssize_t n = gw_spdy_henc_frame(pf->henc, GW_SPDY_SYN_REPLY, 0, sid, NULL, 0, b, sizeof b);
+    if (n < 0) {
+        s_pf_broken(pf, GW_SPDY_GOAWAY_INTERNAL_ERROR, GW_WS_CLOSE_INTERNAL, "header encoder");
+        return;
+    }
+    s_out(pf, b, (size_t)n, NULL, 0);
+    uint32_t *slot = data ? &p->dsid : &p->esid;
+    if (*slot) {
+        snprintf(msg, sizeof msg,
+                 "error processing stream for request %s: %s stream already "
+                 "assigned",
+                 req, data ? "data" : "error");
+        if (p->esid && !p->e_gone && !p->ended)
+            s_text(pf, p->esid, msg, strlen(msg), false);
+        return;
+    }
+    *slot = sid;
+    if (data) { /* the kubelet forwards to the data stream's port */
+        p->port = port;
+        p->up_fin = fin;
+    }
+    if (p->esid && p->dsid && !p->opening && !p->kstream && !p->ended)
+        s_open(p);
+}
+
+static void s_syn_stream(s_pf_t *pf, const gw_spdy_frame_t *f)
+{
+    gw_spdy_headers_t h;
+    char why[80];
+    int port = 0;
+    bool data = false;
+    int rc = gw_spdy_hdec_decode(pf->hdec, f->data, f->len, &h);
+    if (rc < 0) { /* the shared zlib stream is lost */
+        s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, GW_WS_CLOSE_PROTOCOL, "bad header block");
+        return;
+    }
+    if (!(f->stream & 1) || f->stream <= pf->last_sid) {
+        s_rst(pf, f->stream, GW_SPDY_RST_PROTOCOL_ERROR);
+        return;
+    }
+    pf->last_sid = f->stream;
+    const char *bad = s_stream_why(&h, &port, &data, why, sizeof why);
+    if (pf->goaway || bad) {
+        if (bad)
+            rt_debug("portforward %s/%s: stream %u refused: %s", pf->ns, pf->name, f->stream, bad);
+        s_rst(pf, f->stream, GW_SPDY_RST_REFUSED_STREAM);
+        return;
+    }
+    s_add_stream(pf, f->stream, &h, port, data, f->flags & GW_SPDY_FLAG_FIN);
+}
+
+static void s_data_in(s_pf_t *pf, const gw_spdy_frame_t *f)
+{
+    bool is_data = false;
+    s_pair_t *p = s_pair_by_sid(pf, f->stream, &is_data);
+    bool fin = f->flags & GW_SPDY_FLAG_FIN;
+    if (!p || !is_data || p->ended || p->d_gone || p->up_fin || p->close_sent) {
+        s_consumed(pf, p && !p->ended ? f->stream : 0, f->len); /* read and dropped */
+        if (p && is_data && fin)
+            p->up_fin = true;
+        if (p)
+            s_pair_maybe_free(p);
+        return;
+    }
+    s_buf_put(&p->up, &p->uplen, &p->upcap, f->data, f->len);
+    pf->up_total += f->len;
+    p->up_fin = fin;
+    s_pump_up(p);
+}
+
+static void s_rst_in(s_pf_t *pf, const gw_spdy_frame_t *f)
+{
+    bool is_data = false;
+    s_pair_t *p = s_pair_by_sid(pf, f->stream, &is_data);
+    if (!p)
+        return;
+    if (!is_data) {
+        p->e_gone = true;
+        return;
+    }
+    p->d_gone = true; /* kubectl resets the data stream when it is done with it */
+    pf->up_total -= p->uplen;
+    p->uplen = 0;
+    p->ended = true;
+    s_pair_free(p);
+}
+
+/* The client's windows, once it shows that it keeps them. */
+static void s_window_in(s_pf_t *pf, const gw_spdy_frame_t *f)
+{
+    uint32_t v = 0;
+    if (f->type == GW_SPDY_SETTINGS) {
+        if (!gw_spdy_setting(f, GW_SPDY_SETTINGS_INITIAL_WINDOW_SIZE, &v) || v > 0x7fffffff)
+            return;
+        for (s_pair_t *p = pf->pairs; p; p = p->next)
+            p->dwin += (int64_t)v - pf->init_win;
+        pf->init_win = v;
+    } else if (!f->stream) {
+        pf->conn_win += f->value;
+    } else {
+        bool is_data = false;
+        s_pair_t *p = s_pair_by_sid(pf, f->stream, &is_data);
+        if (!p || !is_data)
+            return;
+        p->dwin += f->value;
+        if (p->dwin > GW_SPDY_MAX_WINDOW) {
+            s_rst(pf, f->stream, GW_SPDY_RST_FLOW_CONTROL_ERROR);
+            p->d_gone = true;
+            p->ended = true;
+            s_pair_free(p);
+            return;
+        }
+    }
+    pf->peer_fc = true;
+    for (s_pair_t *p = pf->pairs; p; p = p->next)
+        if (p->downlen)
+            s_send_down(p);
+}
+
+static void s_frame(s_pf_t *pf, const gw_spdy_frame_t *f)
+{
+    uint8_t b[GW_SPDY_CTRL_MAX];
+    gw_spdy_headers_t h;
+    switch (f->type) {
+    case GW_SPDY_SYN_STREAM:
+        s_syn_stream(pf, f);
+        break;
+    case GW_SPDY_DATA:
+        s_data_in(pf, f);
+        break;
+    case GW_SPDY_RST_STREAM:
+        s_rst_in(pf, f);
+        break;
+    case GW_SPDY_PING: /* the client's are odd: answered; ours would be even */
+        if (f->value & 1)
+            s_out(pf, b, gw_spdy_ping(b, f->value), NULL, 0);
+        break;
+    case GW_SPDY_GOAWAY:
+        pf->goaway = true;
+        break;
+    case GW_SPDY_SETTINGS:
+    case GW_SPDY_WINDOW_UPDATE:
+        s_window_in(pf, f);
+        break;
+    case GW_SPDY_SYN_REPLY: /* none expected; the zlib stream must stay in step */
+    case GW_SPDY_HEADERS:
+        if (gw_spdy_hdec_decode(pf->hdec, f->data, f->len, &h) < 0)
+            s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, GW_WS_CLOSE_PROTOCOL,
+                        "bad header block");
+        break;
+    default: /* unknown control frames are ignored (SPDY/3 §2.2.1) */
+        break;
+    }
+}
+
+/* Appends a binary message's bytes to the SPDY input and handles every
+ * whole frame. */
+static void s_spdy_input(s_pf_t *pf, const uint8_t *data, size_t len)
+{
+    if (pf->broken)
+        return;
+    s_buf_put(&pf->sp, &pf->splen, &pf->spcap, data, len);
+    size_t used = 0;
+    while (!pf->broken && used < pf->splen) {
+        gw_spdy_frame_t f;
+        ssize_t n = gw_spdy_parse(pf->sp + used, pf->splen - used, S_MAX_FRAME, &f);
+        if (n == GW_SPDY_PARTIAL)
+            break;
+        if (n < 0) {
+            s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, GW_WS_CLOSE_PROTOCOL,
+                        n == GW_SPDY_ETOOBIG ? "SPDY frame too large" : "bad SPDY frame");
+            break;
+        }
+        s_frame(pf, &f);
+        used += (size_t)n;
+    }
+    if (pf->broken)
+        used = pf->splen;
+    memmove(pf->sp, pf->sp + used, pf->splen - used);
+    pf->splen -= used;
+}
+
+/* ---- port-forward: the WebSocket ------------------------------------------------------- */
+
+static void s_pf_free(s_pf_t *pf)
+{
+    for (s_pf_t **pp = &s_pfs; *pp; pp = &(*pp)->next) {
+        if (*pp == pf) {
+            *pp = pf->next;
+            break;
+        }
+    }
+    while (pf->pairs)
+        s_pair_free(pf->pairs);
+    if (pf->timer > 0)
+        rt_timer_cancel(pf->g->a, pf->timer);
+    gw_spdy_hdec_destroy(&pf->hdec);
+    gw_spdy_henc_destroy(&pf->henc);
+    gw_ws_reader_clear(&pf->rd);
+    gw_ws_out_clear(&pf->o);
+    free(pf->in);
+    free(pf->sp);
+    free(pf);
+}
+
+/* Ends a session marked dead: the socket goes back to MHD to be closed.
+ * The last statement of every entry point that may have marked it. */
+static void s_pf_settle(s_pf_t *pf)
+{
+    if (!pf->dead)
+        return;
+    gw_t *g = pf->g;
+    if (pf->upgraded) {
+        rt_fd_remove(g->a, pf->fd);
+        MHD_upgrade_action(pf->urh, MHD_UPGRADE_ACTION_CLOSE);
+    }
+    s_pf_free(pf);
+    gw_kick(g);
+}
+
+static void s_pf_on_linger(rt_actor_t *a, void *arg)
+{
+    s_pf_t *pf = arg;
+    (void)a;
+    pf->timer = 0;
+    pf->dead = true;
+    s_pf_settle(pf);
+}
+
+static void s_pf_close(s_pf_t *pf, unsigned code, const char *reason)
+{
+    if (pf->closing)
+        return;
+    if (pf->raw) /* no closing handshake: done once the output is out */
+        pf->peer_closed = true;
+    else
+        gw_ws_out_close(&pf->o, code, reason);
+    pf->closing = true; /* after: s_out writes nothing more */
+    if (pf->timer > 0)
+        rt_timer_cancel(pf->g->a, pf->timer);
+    pf->timer = rt_timer_add(pf->g->a, S_LINGER_MS, false, s_pf_on_linger, pf);
+}
+
+static void s_ws_event(s_pf_t *pf, const gw_ws_event_t *ev)
+{
+    switch (ev->type) {
+    case GW_WS_EV_MESSAGE:
+        if (ev->opcode == GW_WS_BINARY)
+            s_spdy_input(pf, ev->data, ev->len);
+        else /* kubectl's tunnel refuses anything but binary messages too */
+            s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, GW_WS_CLOSE_PROTOCOL,
+                        "text message in a SPDY tunnel");
+        break;
+    case GW_WS_EV_PING:
+        if (!pf->closing)
+            gw_ws_out_frame(&pf->o, GW_WS_PONG, NULL, 0, ev->data, ev->len);
+        break;
+    case GW_WS_EV_CLOSE:
+        pf->peer_closed = true;
+        s_pf_close(pf, GW_WS_CLOSE_NORMAL, "");
+        break;
+    default:
+        break;
+    }
+}
+
+/* Socket bytes: WebSocket frames, each handled as it completes (a partial
+ * one waits in pf->in for the next read), or SPDY frames themselves. */
+static void s_pf_input(s_pf_t *pf, const void *data, size_t len)
+{
+    if (pf->peer_closed)
+        return;
+    if (pf->raw) {
+        s_spdy_input(pf, data, len);
+        return;
+    }
+    if (len > S_MAX_WS_MSG + GW_WS_MAX_HEADER - pf->inlen) {
+        s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, GW_WS_CLOSE_TOO_BIG, "input too large");
+        pf->peer_closed = true;
+        return;
+    }
+    s_buf_put(&pf->in, &pf->inlen, &pf->incap, data, len);
+    size_t used = 0;
+    while (!pf->peer_closed && used < pf->inlen) {
+        gw_ws_event_t ev;
+        ssize_t n = gw_ws_read(&pf->rd, pf->in + used, pf->inlen - used, &ev);
+        if (n == GW_WS_PARTIAL)
+            break;
+        if (n < 0) {
+            s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, gw_ws_close_code_for(n),
+                        "bad WebSocket input");
+            pf->peer_closed = true; /* nothing more is read */
+            used = pf->inlen;
+            break;
+        }
+        used += (size_t)n;
+        s_ws_event(pf, &ev);
+    }
+    memmove(pf->in, pf->in + used, pf->inlen - used);
+    pf->inlen -= used;
+}
+
+static void s_pf_read_socket(s_pf_t *pf)
+{
+    uint8_t buf[16384];
+    while (s_pf_want_read(pf) && !pf->dead) {
+        ssize_t n = recv(pf->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) { /* the client is gone */
+            pf->dead = true;
+            return;
+        }
+        s_pf_input(pf, buf, (size_t)n);
+    }
+}
+
+static void s_pf_on_io(rt_actor_t *a, int fd, short revents, void *arg)
+{
+    s_pf_t *pf = arg;
+    (void)a;
+    (void)fd;
+    if (revents & (POLLIN | POLLERR | POLLHUP))
+        s_pf_read_socket(pf);
+    s_pf_done(pf);
+}
+
+/* ---- port-forward: the upgrade -------------------------------------------------------- */
+
+/* A request until MHD upgrades it. */
+typedef struct s_pfreq {
+    gw_sub_t sub;
+    char ns[64], name[GW_NAME_MAX + 1];
+    int ws;        /* 1: an upgrade we serve; else PROTO_EBADREQUEST */
+    bool raw;      /* ... to SPDY/3.1 itself, not to a WebSocket */
+    char why[200]; /* ... and its reason */
+    char accept[GW_WS_ACCEPT_LEN + 1];
+    char uid[64];           /* the pod's, for error messages */
+    char svc[S_PF_SVC_MAX]; /* kubelet-<node> */
+} s_pfreq_t;
+
+static void s_pfreq_destroy(gw_sub_t *sub)
+{
+    free(sub);
+}
+
+static void s_pf_on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+                            size_t extra_len, MHD_socket sock,
+                            struct MHD_UpgradeResponseHandle *urh)
+{
+    s_pf_t *pf = cls;
+    (void)c;
+    (void)con_cls;
+    if (!s_pf_alive(pf)) { /* waited too long: given up on */
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        return;
+    }
+    if (pf->timer > 0)
+        rt_timer_cancel(pf->g->a, pf->timer);
+    pf->timer = 0;
+    pf->fd = sock;
+    pf->urh = urh;
+    pf->upgraded = true;
+    pf->events = POLLIN;
+    fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
+    /* small frames (SYN_REPLY, FIN) must not wait for the client's delayed ACK */
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+    if (rt_fd_add(pf->g->a, sock, POLLIN, s_pf_on_io, pf) < 0)
+        pf->dead = true;
+    else if (extra_len)
+        s_pf_input(pf, extra, extra_len);
+    s_pf_done(pf);
+}
+
+static void s_pf_on_upgrade_timeout(rt_actor_t *a, void *arg)
+{
+    s_pf_t *pf = arg;
+    (void)a;
+    pf->timer = 0;
+    s_pf_free(pf);
+}
+
+static s_pf_t *s_pf_new(gw_t *g, const s_pfreq_t *r)
+{
+    s_pf_t *pf = calloc(1, sizeof *pf);
+    if (!pf)
+        abort();
+    pf->id = gw_next_id(g);
+    pf->g = g;
+    pf->fd = -1;
+    snprintf(pf->ns, sizeof pf->ns, "%s", r->ns);
+    snprintf(pf->name, sizeof pf->name, "%s", r->name);
+    snprintf(pf->uid, sizeof pf->uid, "%s", r->uid);
+    snprintf(pf->svc, sizeof pf->svc, "%s", r->svc);
+    pf->raw = r->raw;
+    pf->rd.need_mask = true;
+    pf->rd.max_message = S_MAX_WS_MSG;
+    pf->hdec = gw_spdy_hdec_new();
+    pf->henc = gw_spdy_henc_new();
+    pf->init_win = GW_SPDY_INITIAL_WINDOW;
+    pf->conn_win = GW_SPDY_INITIAL_WINDOW;
+    pf->next = s_pfs;
+    s_pfs = pf;
+    pf->timer = rt_timer_add(g->a, S_UPGRADE_WAIT_MS, false, s_pf_on_upgrade_timeout, pf);
+    return pf;
+}
+
+static enum MHD_Result s_pf_answer(gw_sub_t *sub, struct MHD_Connection *c)
+{
+    s_pfreq_t *r = (s_pfreq_t *)sub;
+    s_pf_t *pf = s_pf_new(sub->g, r);
+    struct MHD_Response *resp = MHD_create_response_for_upgrade(s_pf_on_upgrade, pf);
+    enum MHD_Result ok = MHD_NO;
+    if (resp && r->raw) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, S_SPDY_UPGRADE);
+        MHD_add_response_header(resp, S_STREAM_PROTOCOL_HEADER, S_PF_STREAM_PROTOCOL);
+    } else if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+        MHD_add_response_header(resp, "Sec-WebSocket-Accept", r->accept);
+        MHD_add_response_header(resp, "Sec-WebSocket-Protocol", S_PF_PROTOCOL);
+    }
+    if (resp) {
+        ok = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+        MHD_destroy_response(resp);
+    }
+    if (ok != MHD_YES)
+        s_pf_free(pf);
+    sub->destroy(sub);
+    return ok;
+}
+
+static void s_pf_stop_all(gw_t *g)
+{
+    for (s_pf_t *pf = s_pfs, *next; pf; pf = next) {
+        next = pf->next;
+        if (pf->g != g || !pf->upgraded)
+            continue;
+        rt_fd_remove(g->a, pf->fd);
+        MHD_upgrade_action(pf->urh, MHD_UPGRADE_ACTION_CLOSE);
+        s_pf_free(pf);
+    }
+}
+
+/* ---- port-forward: before the upgrade --------------------------------------------------- */
+
+static void s_pf_on_pod(rt_actor_t *a, int code, const json_t *pod, void *arg)
+{
+    s_pfreq_t *r = arg;
+    gw_t *g = r->sub.g;
+    uint64_t id = r->sub.id;
+    char msg[400];
+    (void)a;
+    const char *node = proto_obj_str(pod, "spec.nodeName");
+    const char *uid = proto_obj_str(pod, "metadata.uid");
+    json_t *st = NULL;
+    if (code != 200 || !json_is_object(pod)) {
+        st = pod ? json_incref((json_t *)pod) : NULL;
+    } else if (!node || !*node || strlen(node) > GW_NAME_MAX) {
+        snprintf(msg, sizeof msg, "pod %s does not have a host assigned", r->name);
+        st = proto_status_new(PROTO_EBADREQUEST, msg, NULL);
+        code = 400;
+    } else if (r->ws != 1) {
+        st = proto_status_new(PROTO_EBADREQUEST, r->why, NULL);
+        code = 400;
+    }
+    if (st || code != 200) {
+        s_pfreq_destroy(&r->sub);
+        gw_sub_reply(g, id, code, st);
+        return;
+    }
+    snprintf(r->uid, sizeof r->uid, "%s", uid ? uid : "");
+    snprintf(r->svc, sizeof r->svc, "kubelet-%s", node);
+    r->sub.answer = s_pf_answer;
+    gw_sub_ready(&r->sub);
+}
+
+static const char *s_pf_hdr(gw_conn_t *x, const char *key)
+{
+    return MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, key);
+}
+
+/* A plain SPDY/3.1 upgrade: kubectl's fallback when the WebSocket one is
+ * refused, and kubectl before 1.31 (or with
+ * KUBECTL_PORT_FORWARD_WEBSOCKETS=false). */
+static void s_pf_spdy_handshake(s_pfreq_t *r, gw_conn_t *x)
+{
+    static const char *const spdy[] = {S_SPDY_UPGRADE, NULL}, *const up[] = {"upgrade", NULL};
+    static const char *const ours[] = {S_PF_STREAM_PROTOCOL, NULL};
+    const char *proto = s_pf_hdr(x, S_STREAM_PROTOCOL_HEADER);
+    r->ws = PROTO_EBADREQUEST;
+    if (!gw_ws_pick_protocol(s_pf_hdr(x, "Upgrade"), spdy) ||
+        !gw_ws_pick_protocol(s_pf_hdr(x, "Connection"), up)) {
+        snprintf(r->why, sizeof r->why, "Upgrade request required");
+    } else if (proto && !gw_ws_pick_protocol(proto, ours)) {
+        snprintf(r->why, sizeof r->why,
+                 "unable to upgrade: unable to negotiate protocol: client supports [%.80s], "
+                 "server accepts [%s]",
+                 proto, S_PF_STREAM_PROTOCOL);
+    } else {
+        r->ws = 1;
+        r->raw = true;
+    }
+}
+
+/* The handshake's verdict, kept until the pod has been checked. */
+static void s_pf_handshake(s_pfreq_t *r, gw_conn_t *x, const char *method)
+{
+    static const char *const ours[] = {S_PF_PROTOCOL, NULL};
+    r->ws = gw_ws_check_upgrade(method, s_pf_hdr(x, "Upgrade"), s_pf_hdr(x, "Connection"),
+                                s_pf_hdr(x, "Sec-WebSocket-Version"),
+                                s_pf_hdr(x, "Sec-WebSocket-Key"), r->why, sizeof r->why);
+    if (r->ws == 0) {
+        s_pf_spdy_handshake(r, x);
+        return;
+    }
+    if (r->ws != 1)
+        return;
+    if (!gw_ws_pick_protocol(s_pf_hdr(x, "Sec-WebSocket-Protocol"), ours)) {
+        r->ws = PROTO_EBADREQUEST;
+        snprintf(r->why, sizeof r->why, "port-forward needs the WebSocket subprotocol %s",
+                 S_PF_PROTOCOL);
+        return;
+    }
+    gw_ws_accept(s_pf_hdr(x, "Sec-WebSocket-Key"), r->accept);
+}
+
+static enum MHD_Result s_pf_reply_now(gw_conn_t *x, int perr, const char *msg)
+{
+    json_t *st = proto_status_new(perr, msg, NULL);
     x->state = GW_C_SENT;
-    enum MHD_Result r = gw_send_json(x->c, 501, st);
+    enum MHD_Result r = gw_send_json(x->c, proto_err_http(perr), st);
     json_decref(st);
     return r;
 }
+
+static enum MHD_Result s_portforward(gw_t *g, gw_conn_t *x, const char *method)
+{
+    if (strcmp(method, "GET") && strcmp(method, "POST"))
+        return s_pf_reply_now(x, PROTO_EMETHOD,
+                              "the server does not allow this method on the requested resource");
+    if (!*x->route.name || !*x->route.ns)
+        return s_pf_reply_now(x, PROTO_ENOTFOUND,
+                              "the server could not find the requested resource");
+    s_pfreq_t *r = calloc(1, sizeof *r);
+    if (!r)
+        abort();
+    r->sub = (gw_sub_t){.g = g, .id = x->id, .destroy = s_pfreq_destroy};
+    snprintf(r->ns, sizeof r->ns, "%s", x->route.ns);
+    snprintf(r->name, sizeof r->name, "%s", x->route.name);
+    s_pf_handshake(r, x, method);
+    json_t *get = json_pack("{s:s, s:s, s:s}", "resource", "pods", "namespace", x->route.ns, "name",
+                            x->route.name);
+    rt_call_opts_t o = {.timeout_ms = 10000, .retries = 2};
+    int rc = rt_call(g->a, "apiserver", "get", get, &o, s_pf_on_pod, r);
+    json_decref(get);
+    if (rc < 0) {
+        s_pfreq_destroy(&r->sub);
+        return s_pf_reply_now(x, PROTO_EINTERNAL, "cannot send the request to the apiserver");
+    }
+    x->state = GW_C_WAIT;
+    MHD_suspend_connection(x->c);
+    return MHD_YES;
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
 
 enum MHD_Result gw_sub_start(gw_t *g, gw_conn_t *x, const char *method)
 {
@@ -233,5 +1454,5 @@ enum MHD_Result gw_sub_start(gw_t *g, gw_conn_t *x, const char *method)
         return gw_logs_start(g, x, method);
     if (!strcmp(x->route.sub, "exec"))
         return gw_exec_start(g, x, method);
-    return s_portforward(x);
+    return s_portforward(g, x, method);
 }

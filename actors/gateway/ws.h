@@ -177,7 +177,8 @@ struct gw_conn;
 /* True when http.c should hand the request to gw_sub_start: pods' `log`,
  * `exec` and `portforward`. */
 bool gw_sub_handles(const char *resource, const char *sub);
-/* Serves log (logs.c), exec (exec.c), or answers portforward with 501.
+/* Serves log (logs.c), exec (exec.c) and portforward (portforward.c:
+ * SPDY/3.1 in a WebSocket, or plain SPDY).
  * Either queues a response now or suspends x (state GW_C_WAIT) while it
  * asks the apiserver and the kubelet. */
 enum MHD_Result gw_sub_start(struct gw *g, struct gw_conn *x, const char *method);
@@ -194,7 +195,7 @@ enum MHD_Result gw_sub_resume(struct gw *g, struct gw_conn *x);
 /* x is gone (MHD's completion callback): drops what was registered. */
 void gw_sub_forget(struct gw *g, const struct gw_conn *x);
 /* Shutdown, before MHD_stop_daemon (which must find no suspended
- * connection): ends log streams and closes exec sessions. */
+ * connection): ends log streams and closes exec and port-forward sessions. */
 void gw_sub_stop_all(struct gw *g);
 
 /* An answer waiting for the handler. Embed first in the answer's state. */

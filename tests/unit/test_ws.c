@@ -3,7 +3,7 @@
  * ws.c: encode/decode, masking, fragmentation, control frames, limits,
  * UTF-8, close codes, the handshake) and, live, its streaming pod
  * subresources: a broker, an apiserver, a gateway and a fake kubelet
- * (service kubelet-n1 answering `logs` and `exec`) run as child processes,
+ * (service kubelet-n1 answering `logs` and the stream ops) run as child processes,
  * and the tests speak HTTP and WebSocket to the gateway over loopback.
  */
 #include <arpa/inet.h>
@@ -21,6 +21,7 @@
 #include "actors/gateway/gateway.h"
 #include "actors/gateway/ws.h"
 #include "broker/broker.h"
+#include "protocol/b64.h"
 #include "protocol/obj.h"
 #include "protocol/status.h"
 #include "runtime/actor.h"
@@ -313,7 +314,7 @@ static pid_t g_pids[4]; /* broker, apiserver, kubelet, gateway */
 static int g_port;
 
 /* The fake kubelet's `logs`: "line1\n" then "line2\n" while running, then
- * the end. `exec`: "hi\n" and the exit code named by the last argument. */
+ * the end. */
 static json_t *s_fake_logs(const json_t *b, int *code)
 {
     const char *name = json_string_value(json_object_get(b, "name"));
@@ -341,29 +342,116 @@ static json_t *s_fake_logs(const json_t *b, int *code)
                      "restartCount", 0);
 }
 
-static json_t *s_fake_exec(const json_t *b, int *code)
+/* The fake kubelet's streams: a command's output is "hi\n" on stdout and
+ * "oops\n" on stderr, and it exits with the code its last argument names;
+ * `cat` echoes its input and ends when the input is closed; `slow` answers
+ * its first read after 500 ms (so that a ping can cross it); container
+ * "down" is not running. */
+typedef struct s_fstream {
+    char id[16], last[64];
+    char data[4096];
+    bool closed, done;
+    rt_req_t *rd;
+} s_fstream_t;
+static s_fstream_t g_streams[16];
+static int g_nstreams;
+
+static s_fstream_t *s_fstream(const json_t *b)
 {
-    const json_t *cmd = json_object_get(b, "command");
-    const char *last = json_string_value(json_array_get(cmd, json_array_size(cmd) - 1));
-    *code = 200;
-    const char *ctr = json_string_value(json_object_get(b, "container"));
-    if (ctr && !strcmp(ctr, "down")) {
-        *code = 409;
-        return proto_status_new(PROTO_ECONFLICT, "container down is not running", NULL);
-    }
-    return json_pack("{s:s, s:s, s:i}", "stdout", "hi\n", "stderr", "oops\n", "exitCode",
-                     last ? atoi(last) : 0);
+    const char *id = json_string_value(json_object_get(b, "stream"));
+    for (int i = 0; id && i < g_nstreams; i++)
+        if (!strcmp(g_streams[i].id, id))
+            return &g_streams[i];
+    return NULL;
 }
 
-/* `exec ... slow`: answered after 500 ms, so that a ping can cross it */
-static rt_req_t *g_slow;
+static json_t *s_b64_member(json_t *o, const char *key, const char *text)
+{
+    char *enc = proto_b64_encode(text, strlen(text));
+    json_object_set_new(o, key, json_string(enc));
+    free(enc);
+    return o;
+}
+
+/* The answer to a read; NULL while it must wait. */
+static json_t *s_fake_read(s_fstream_t *f)
+{
+    if (!strcmp(f->last, "cat")) {
+        if (!f->data[0] && !f->closed)
+            return NULL;
+        json_t *r = s_b64_member(json_object(), "stdout", f->data);
+        f->data[0] = '\0';
+        if (f->closed)
+            json_object_set_new(r, "end", json_true());
+        return r;
+    }
+    json_t *r = json_pack("{s:b, s:i}", "end", 1, "exitCode",
+                          !strcmp(f->last, "slow") ? 0 : atoi(f->last));
+    s_b64_member(r, "stdout", !strcmp(f->last, "slow") ? "late\n" : "hi\n");
+    if (strcmp(f->last, "slow"))
+        s_b64_member(r, "stderr", "oops\n");
+    return r;
+}
 
 static void s_on_slow(rt_actor_t *a, void *arg)
 {
-    (void)arg;
-    json_t *body = json_pack("{s:s, s:i}", "stdout", "late\n", "exitCode", 0);
-    rt_reply(a, &g_slow, 200, body);
+    s_fstream_t *f = arg;
+    json_t *body = s_fake_read(f);
+    rt_reply(a, &f->rd, 200, body);
     json_decref(body);
+}
+
+static json_t *s_fake_stream(rt_actor_t *a, rt_req_t **req, int *code)
+{
+    const json_t *b = (*req)->env.body;
+    const char *op = (*req)->env.op;
+    *code = 200;
+    if (!strcmp(op, "stream.open")) {
+        const json_t *cmd = json_object_get(b, "command");
+        const char *last = json_string_value(json_array_get(cmd, json_array_size(cmd) - 1));
+        const char *ctr = json_string_value(json_object_get(b, "container"));
+        if (ctr && !strcmp(ctr, "down")) {
+            *code = 409;
+            return proto_status_new(PROTO_ECONFLICT, "container down is not running", NULL);
+        }
+        if (g_nstreams == 16)
+            return NULL;
+        s_fstream_t *f = &g_streams[g_nstreams];
+        snprintf(f->id, sizeof f->id, "s%d", g_nstreams++);
+        snprintf(f->last, sizeof f->last, "%s", last ? last : "");
+        return json_pack("{s:s}", "stream", f->id);
+    }
+    s_fstream_t *f = s_fstream(b);
+    if (!f) {
+        *code = 404;
+        return proto_status_new(PROTO_ENOTFOUND, "no such stream on this kubelet", NULL);
+    }
+    if (!strcmp(op, "stream.close") || json_object_get(b, "data") || json_object_get(b, "close")) {
+        const json_t *d = json_object_get(b, "data");
+        size_t n = 0;
+        char *bytes = d ? proto_b64_decode(json_string_value(d), json_string_length(d), &n) : NULL;
+        if (bytes && strlen(f->data) + n < sizeof f->data)
+            strncat(f->data, bytes, n);
+        free(bytes);
+        f->closed |= json_is_true(json_object_get(b, "close")) || !strcmp(op, "stream.close");
+        if (f->rd && (f->data[0] || f->closed)) {
+            json_t *r = s_fake_read(f);
+            rt_reply(a, &f->rd, 200, r);
+            json_decref(r);
+        }
+        return json_object();
+    }
+    json_t *r = NULL;
+    if (!strcmp(f->last, "slow") && !f->done) {
+        f->done = true;
+        f->rd = *req;
+        *req = NULL;
+        rt_timer_add(a, 500, false, s_on_slow, f);
+    } else if (!(r = s_fake_read(f))) {
+        f->rd = *req; /* cat: answered by the next write */
+        *req = NULL;
+    }
+    return r;
 }
 
 static void s_on_kubelet(rt_actor_t *a, rt_req_t *req, void *arg)
@@ -371,20 +459,14 @@ static void s_on_kubelet(rt_actor_t *a, rt_req_t *req, void *arg)
     int code = 400;
     json_t *body;
     (void)arg;
-    const json_t *cmd = json_object_get(req->env.body, "command");
-    const char *last = json_string_value(json_array_get(cmd, json_array_size(cmd) - 1));
-    if (!strcmp(req->env.op, "exec") && last && !strcmp(last, "slow") && !g_slow) {
-        g_slow = req;
-        rt_timer_add(a, 500, false, s_on_slow, NULL);
-        return;
-    }
     if (!strcmp(req->env.op, "logs"))
         body = s_fake_logs(req->env.body, &code);
-    else if (!strcmp(req->env.op, "exec"))
-        body = s_fake_exec(req->env.body, &code);
+    else if (!strncmp(req->env.op, "stream.", 7))
+        body = s_fake_stream(a, &req, &code);
     else
         body = proto_status_new(PROTO_EBADREQUEST, "unknown operation", NULL);
-    rt_reply(a, &req, code, body);
+    if (req)
+        rt_reply(a, &req, code, body);
     json_decref(body);
 }
 
@@ -585,7 +667,8 @@ TEST(live_logs)
     snprintf(path, sizeof path, "%sweb/log", base);
     CHECK_EQ_INT(s_http("POST", path, NULL, "{}", buf, sizeof buf), 405);
     snprintf(path, sizeof path, "%sweb/portforward", base);
-    CHECK_EQ_INT(s_http("GET", path, NULL, NULL, buf, sizeof buf), 501);
+    CHECK_EQ_INT(s_http("GET", path, NULL, NULL, buf, sizeof buf), 400);
+    CHECK_CONTAINS(buf, "Upgrade request required");
     s_down();
 }
 
@@ -753,6 +836,20 @@ TEST(live_exec_websocket)
     CHECK(pong);
     CHECK_EQ_STR(out[1], "late\n");
     close(fd);
+    /* stdin on channel 0, then v5's CLOSE signal: cat echoes and ends */
+    memset(out, 0, sizeof out);
+    path = "/api/v1/namespaces/default/pods/web/exec?command=cat&stdin=1&stdout=1&tty=1";
+    fd = s_ws_open(path, "v5.channel.k8s.io", buf, sizeof buf);
+    REQUIRE(fd >= 0);
+    uint8_t frames[64];
+    size_t fl = 0;
+    s_client_frame(frames, &fl, true, GW_WS_BINARY, "\x00" "abc", 4);
+    s_client_frame(frames, &fl, true, GW_WS_BINARY, "\xff\x00", 2);
+    CHECK(write(fd, frames, fl) == (ssize_t)fl);
+    CHECK_EQ_INT(s_ws_collect(fd, out, &pong), 1000);
+    CHECK_EQ_STR(out[1], "abc");
+    CHECK_CONTAINS(out[3], "\"status\":\"Success\"");
+    close(fd);
     /* the kubelet refuses: the Status goes out on channel 3 */
     memset(out, 0, sizeof out);
     path = "/api/v1/namespaces/default/pods/two/exec?command=ls&container=down&stdout=1";
@@ -778,8 +875,6 @@ TEST(live_exec_refusals)
         {"web", "command=ls&stdout=1", NULL, 400, "WebSocket only"},
         {"web", "stdout=1", "v5.channel.k8s.io", 400, "at least one command"},
         {"web", "command=ls", "v5.channel.k8s.io", 400, "at least one of stdin, stdout, stderr"},
-        {"web", "command=sh&stdin=true&tty=true&stdout=1", "v5.channel.k8s.io", 400, "TTY"},
-        {"web", "command=cat&stdin=true&stdout=1", "v5.channel.k8s.io", 400, "stdin"},
         {"nope", "command=ls&stdout=1", "v5.channel.k8s.io", 404, "not found"},
         {"pending", "command=ls&stdout=1", "v5.channel.k8s.io", 400, "does not have a host"},
         {"web", "command=ls&container=x&stdout=1", "v5.channel.k8s.io", 400, "not valid"},
