@@ -3,8 +3,10 @@
  * store by subscribe + list + events (the Clone pattern), relisting on any
  * sign of loss. See informer.h and docs/architecture.md.
  *
- * The cache is a jansson object of namespaces, each an object of name ->
- * object, so per-namespace iteration needs no scan of everything.
+ * The cache is an rt_istore (informer_store.c): entries by namespace and
+ * name with a list per namespace, so per-namespace iteration needs no scan
+ * of everything; compact informers keep msgpack bytes and decode on
+ * demand.
  */
 #include "runtime/informer.h"
 
@@ -14,12 +16,15 @@
 #include <string.h>
 
 #include "protocol/obj.h"
+#include "runtime/informer_store.h"
 #include "runtime/log.h"
 
 #define S_LIST_TIMEOUT_MS 10000
 #define S_RETRY_MIN_MS 100
 #define S_RETRY_MAX_MS 5000
 #define S_BUFFER_MAX 100000 /* events buffered while a list is in flight */
+#define S_TRIM_EVENTS 1000  /* a burst of this many events ... */
+#define S_TRIM_DELAY_MS 1000 /* ... is followed by a malloc_trim this much later */
 
 struct rt_informer {
     rt_actor_t *a;
@@ -28,9 +33,13 @@ struct rt_informer {
     char stream[320];            /* "pods/" or "node/n1/pods/" */
     rt_informer_handlers_t h;
     void *arg;
-    json_t *cache;               /* ns -> {name -> obj} */
-    size_t count;
-    bool synced, listing;
+    rt_istore_t *cache;
+    bool synced, listing, compact, no_old;
+    rt_istore_index_fn *index;
+    json_t *scratch;             /* objects decoded for rt_informer_get */
+    int scratch_timer;           /* frees them at the next dispatch */
+    int trim_timer;              /* malloc_trim after a burst of events */
+    size_t since_trim;           /* events applied since the last one */
     uint64_t rev, seq, relists, gen;
     char epoch[64];
     json_t *buffer;              /* event bodies received while listing */
@@ -69,33 +78,16 @@ static const char *s_ns(const json_t *obj)
     return ns ? ns : "";
 }
 
-static json_t *s_lookup(const json_t *cache, const char *ns, const char *name)
+static rt_istore_t *s_store_new(const rt_informer_t *inf)
 {
-    return json_object_get(json_object_get(cache, ns), name);
+    return rt_istore_new(inf->compact, inf->index, inf->arg);
 }
 
-static void s_cache_put(rt_informer_t *inf, json_t *cache, json_t *obj)
+static void s_cache_put(rt_informer_t *inf, rt_istore_t *cache, const json_t *obj)
 {
-    const char *ns = s_ns(obj), *name = proto_obj_name(obj);
-    json_t *bucket = json_object_get(cache, ns);
-    if (!bucket) {
-        bucket = json_object();
-        json_object_set_new(cache, ns, bucket);
-    }
-    if (cache == inf->cache && !json_object_get(bucket, name))
-        inf->count++;
-    json_object_set(bucket, name, obj);
-}
-
-static void s_cache_del(rt_informer_t *inf, const char *ns, const char *name)
-{
-    json_t *bucket = json_object_get(inf->cache, ns);
-    if (!json_object_get(bucket, name))
-        return;
-    json_object_del(bucket, name);
-    inf->count--;
-    if (json_object_size(bucket) == 0)
-        json_object_del(inf->cache, ns);
+    if (rt_istore_put(cache, obj) < 0)
+        rt_warn("informer %s: cannot cache %s/%s", inf->stream, s_ns(obj),
+                proto_obj_name(obj) ?: "");
 }
 
 static void s_list(rt_informer_t *inf);
@@ -124,30 +116,47 @@ static void s_apply(rt_informer_t *inf, const char *type, json_t *obj, uint64_t 
     if (!name)
         return;
     const char *ns = s_ns(obj);
-    json_t *old = s_lookup(inf->cache, ns, name);
+    const rt_istore_ent_t *ent = rt_istore_find(inf->cache, ns, name);
     if (rev > inf->rev)
         inf->rev = rev;
-    if (old && proto_obj_rv(old) >= rev && rev)
+    if (ent && rt_istore_ent_rv(ent) >= rev && rev)
         return; /* already reflected */
     if (!strcmp(type, "DELETED")) {
-        if (!old)
+        if (!ent)
             return;
-        json_incref(old);
-        s_cache_del(inf, ns, name);
+        rt_istore_del(inf->cache, ns, name);
         if (inf->h.deleted)
             inf->h.deleted(inf->arg, obj);
-        json_decref(old);
         return;
     }
-    json_incref(old);
+    json_t *old = ent && inf->h.updated && !inf->no_old ? rt_istore_ent_obj(ent) : NULL;
+    bool existed = ent != NULL;
     obj = inf->transform ? inf->transform(inf->arg, obj) : json_incref(obj);
     s_cache_put(inf, inf->cache, obj);
-    json_decref(obj); /* the cache holds it */
-    if (old && inf->h.updated)
+    if (existed && inf->h.updated && (old || inf->no_old))
         inf->h.updated(inf->arg, old, obj);
-    else if (!old && inf->h.added)
+    else if (!existed && inf->h.added)
         inf->h.added(inf->arg, obj);
+    json_decref(obj);
     json_decref(old);
+}
+
+static void s_trim_fire(rt_actor_t *a, void *arg)
+{
+    rt_informer_t *inf = arg;
+    inf->trim_timer = 0;
+    inf->since_trim = 0;
+    malloc_trim(0);
+    (void)a;
+}
+
+/* A burst of events (and of whatever the actor did about them) leaves the
+ * heap full of freed trees pinned by a few live objects: give the free
+ * pages back to the system once the burst is over (at most once a second). */
+static void s_burst_trim(rt_informer_t *inf)
+{
+    if (++inf->since_trim >= S_TRIM_EVENTS && !inf->trim_timer)
+        inf->trim_timer = rt_timer_add(inf->a, S_TRIM_DELAY_MS, false, s_trim_fire, inf);
 }
 
 /* Handles one event body; returns false when loss was detected. */
@@ -171,13 +180,54 @@ static bool s_event(rt_informer_t *inf, const json_t *body)
     }
     inf->seq = seq;
     s_apply(inf, type, obj, rev);
+    s_burst_trim(inf);
+    return true;
+}
+
+typedef struct s_diff {
+    rt_informer_t *inf;
+    const rt_istore_t *other;
+} s_diff_t;
+
+/* An entry of the fresh cache: added, or updated when its revision moved. */
+static bool s_diff_fresh(void *arg, const rt_istore_ent_t *e)
+{
+    s_diff_t *d = arg;
+    rt_informer_t *inf = d->inf;
+    const rt_istore_ent_t *prev =
+        rt_istore_find(d->other, rt_istore_ent_ns(e), rt_istore_ent_name(e));
+    if (prev && rt_istore_ent_rv(prev) == rt_istore_ent_rv(e))
+        return true;
+    if (!prev ? !inf->h.added : !inf->h.updated)
+        return true;
+    json_t *o = rt_istore_ent_obj(e);
+    json_t *p = prev && !inf->no_old ? rt_istore_ent_obj(prev) : NULL;
+    if (o && !prev)
+        inf->h.added(inf->arg, o);
+    else if (o && (p || inf->no_old))
+        inf->h.updated(inf->arg, p, o);
+    json_decref(o);
+    json_decref(p);
+    return true;
+}
+
+/* An entry of the old cache: deleted when the fresh one lacks it. */
+static bool s_diff_old(void *arg, const rt_istore_ent_t *e)
+{
+    s_diff_t *d = arg;
+    if (rt_istore_find(d->other, rt_istore_ent_ns(e), rt_istore_ent_name(e)))
+        return true;
+    json_t *o = rt_istore_ent_obj(e);
+    if (o)
+        d->inf->h.deleted(d->inf->arg, o);
+    json_decref(o);
     return true;
 }
 
 /* Replaces the cache with a list, emitting the differences. */
 static void s_replace(rt_informer_t *inf, const json_t *items)
 {
-    json_t *fresh = json_object();
+    rt_istore_t *fresh = s_store_new(inf);
     size_t i;
     json_t *obj;
     json_array_foreach(items, i, obj) {
@@ -187,28 +237,14 @@ static void s_replace(rt_informer_t *inf, const json_t *items)
         s_cache_put(inf, fresh, kept);
         json_decref(kept);
     }
-    json_t *old = inf->cache;
+    rt_istore_t *old = inf->cache;
     inf->cache = fresh;
-    inf->count = 0;
-    const char *ns, *name;
-    json_t *bucket, *o;
-    json_object_foreach(fresh, ns, bucket) inf->count += json_object_size(bucket);
-    json_object_foreach(fresh, ns, bucket) {
-        json_object_foreach(bucket, name, o) {
-            json_t *prev = s_lookup(old, ns, name);
-            if (!prev && inf->h.added)
-                inf->h.added(inf->arg, o);
-            else if (prev && proto_obj_rv(prev) != proto_obj_rv(o) && inf->h.updated)
-                inf->h.updated(inf->arg, prev, o);
-        }
-    }
-    json_object_foreach(old, ns, bucket) {
-        json_object_foreach(bucket, name, o) {
-            if (!s_lookup(fresh, ns, name) && inf->h.deleted)
-                inf->h.deleted(inf->arg, o);
-        }
-    }
-    json_decref(old);
+    s_diff_t d = {inf, old};
+    rt_istore_each(fresh, NULL, s_diff_fresh, &d);
+    d.other = fresh;
+    if (inf->h.deleted)
+        rt_istore_each(old, NULL, s_diff_old, &d);
+    rt_istore_destroy(&old);
 }
 
 static void s_trim(rt_actor_t *a, void *arg)
@@ -345,8 +381,12 @@ int rt_informer_new(rt_informer_t **out, rt_actor_t *a, const char *resource,
     snprintf(inf->resource, sizeof inf->resource, "%s", resource);
     if (opts && opts->node)
         snprintf(inf->node, sizeof inf->node, "%s", opts->node);
-    if (opts)
+    if (opts) {
         inf->transform = opts->transform;
+        inf->compact = opts->compact;
+        inf->no_old = opts->no_old;
+        inf->index = opts->index;
+    }
     if (inf->node[0])
         snprintf(inf->stream, sizeof inf->stream, "node/%s/%s/", inf->node, resource);
     else
@@ -354,8 +394,9 @@ int rt_informer_new(rt_informer_t **out, rt_actor_t *a, const char *resource,
     if (h)
         inf->h = *h;
     inf->arg = arg;
-    inf->cache = json_object();
+    inf->cache = s_store_new(inf);
     inf->buffer = json_array();
+    inf->scratch = json_array();
     s_track(inf, true);
     int rc = rt_subscribe(a, inf->stream, s_on_event, inf);
     if (rc == 0)
@@ -381,9 +422,14 @@ void rt_informer_destroy(rt_informer_t **infp)
     rt_off_reconnect(inf->a, s_on_reconnect, inf);
     if (inf->retry_timer)
         rt_timer_cancel(inf->a, inf->retry_timer);
+    if (inf->scratch_timer)
+        rt_timer_cancel(inf->a, inf->scratch_timer);
+    if (inf->trim_timer)
+        rt_timer_cancel(inf->a, inf->trim_timer);
     s_track(inf, false);
-    json_decref(inf->cache);
+    rt_istore_destroy(&inf->cache);
     json_decref(inf->buffer);
+    json_decref(inf->scratch);
     free(inf);
     *infp = NULL;
 }
@@ -403,40 +449,65 @@ uint64_t rt_informer_relists(const rt_informer_t *inf)
     return inf->relists;
 }
 
-const json_t *rt_informer_get(const rt_informer_t *inf, const char *ns, const char *name)
+static void s_scratch_free(rt_actor_t *a, void *arg)
 {
-    return s_lookup(inf->cache, ns ? ns : "", name);
+    rt_informer_t *inf = arg;
+    inf->scratch_timer = 0;
+    json_array_clear(inf->scratch);
+    (void)a;
 }
 
-static bool s_each_bucket(const json_t *bucket, const proto_sel_t *sel,
-                          bool (*fn)(void *arg, const json_t *obj), void *arg)
+const json_t *rt_informer_get(const rt_informer_t *cinf, const char *ns, const char *name)
 {
-    const char *name;
-    json_t *o;
-    json_object_foreach((json_t *)bucket, name, o) {
-        if (sel && !proto_sel_match(sel, proto_obj_labels(o)))
-            continue;
-        if (!fn(arg, o))
-            return false;
+    rt_informer_t *inf = (rt_informer_t *)cinf; /* the scratch list is not the cache */
+    const rt_istore_ent_t *e = rt_istore_find(inf->cache, ns ? ns : "", name);
+    json_t *o = e ? rt_istore_ent_obj(e) : NULL;
+    if (!o)
+        return NULL;
+    if (!inf->compact) {
+        json_decref(o); /* the cache holds it */
+        return o;
     }
-    return true;
+    json_array_append_new(inf->scratch, o);
+    if (!inf->scratch_timer)
+        inf->scratch_timer = rt_timer_add(inf->a, 0, false, s_scratch_free, inf);
+    return o;
+}
+
+typedef struct s_visit {
+    const proto_sel_t *sel;
+    bool (*fn)(void *arg, const json_t *obj);
+    void *arg;
+} s_visit_t;
+
+static bool s_visit(void *arg, const rt_istore_ent_t *e)
+{
+    s_visit_t *v = arg;
+    json_t *o = rt_istore_ent_obj(e);
+    bool go = true;
+    if (o && (!v->sel || proto_sel_match(v->sel, proto_obj_labels(o))))
+        go = v->fn(v->arg, o);
+    json_decref(o);
+    return go;
 }
 
 void rt_informer_foreach(const rt_informer_t *inf, const char *ns, const proto_sel_t *sel,
                          bool (*fn)(void *arg, const json_t *obj), void *arg)
 {
-    if (ns) {
-        s_each_bucket(json_object_get(inf->cache, ns), sel, fn, arg);
-        return;
-    }
-    const char *k;
-    json_t *bucket;
-    json_object_foreach(inf->cache, k, bucket) if (!s_each_bucket(bucket, sel, fn, arg)) return;
+    s_visit_t v = {sel, fn, arg};
+    rt_istore_each(inf->cache, ns, s_visit, &v);
+}
+
+void rt_informer_foreach_indexed(const rt_informer_t *inf, const char *value,
+                                 bool (*fn)(void *arg, const json_t *obj), void *arg)
+{
+    s_visit_t v = {NULL, fn, arg};
+    rt_istore_each_indexed(inf->cache, value, s_visit, &v);
 }
 
 size_t rt_informer_count(const rt_informer_t *inf)
 {
-    return inf->count;
+    return rt_istore_count(inf->cache);
 }
 
 /* ---- transforms -------------------------------------------------------------- */

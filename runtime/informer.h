@@ -28,7 +28,8 @@
 typedef struct rt_informer rt_informer_t;
 
 typedef struct rt_informer_handlers {
-    /* obj borrowed for the call; all may be NULL */
+    /* obj borrowed for the call; all may be NULL (old_obj too, with
+     * rt_informer_opts_t.no_old) */
     void (*added)(void *arg, const json_t *obj);
     void (*updated)(void *arg, const json_t *old_obj, const json_t *obj);
     void (*deleted)(void *arg, const json_t *obj);
@@ -47,6 +48,25 @@ typedef struct rt_informer_opts {
      * .resourceVersion.
      */
     json_t *(*transform)(void *arg, const json_t *obj);
+    /*
+     * Optional: keep each cached object as msgpack bytes (one allocation,
+     * a few hundred bytes for a pod summary instead of several KB of
+     * jansson tree) and decode it when asked for. Lookups and iteration
+     * then cost a decode each, so it suits large caches read by few
+     * (typically indexed) lookups: controllers' pods.
+     */
+    bool compact;
+    /* Optional: updated() gets old_obj NULL, for handlers that do not read
+     * it (a compact cache then saves a decode per update). */
+    bool no_old;
+    /*
+     * Optional: one secondary index (as client-go's Indexers): calls
+     * add(ctx, value) for each index value of obj (the reduced object);
+     * rt_informer_foreach_indexed visits the objects with a value. At most
+     * 128 values per object.
+     */
+    void (*index)(void *arg, const json_t *obj, void (*add)(void *ctx, const char *value),
+                  void *ctx);
 } rt_informer_opts_t;
 
 /* Ready-made transforms. meta_only: apiVersion, kind and metadata without
@@ -73,12 +93,18 @@ uint64_t rt_informer_relists(const rt_informer_t *inf);
 void rt_informer_relist(rt_informer_t *inf);
 
 /* Object by namespace ("" for cluster-scoped) and name; borrowed until the
- * next dispatch of the loop. NULL if absent. */
+ * next dispatch of the loop (a compact informer keeps what it decoded until
+ * then). NULL if absent. */
 const json_t *rt_informer_get(const rt_informer_t *inf, const char *ns, const char *name);
 /* Calls fn for each object in namespace ns (NULL = all) matching sel (NULL =
  * all); objects borrowed for the call. fn returns false to stop. */
 void rt_informer_foreach(const rt_informer_t *inf, const char *ns, const proto_sel_t *sel,
                          bool (*fn)(void *arg, const json_t *obj), void *arg);
+/* Calls fn for each object with index value `value` (opts.index), in the
+ * order they were indexed; objects borrowed for the call. fn returns false
+ * to stop. Visits nothing without an index. */
+void rt_informer_foreach_indexed(const rt_informer_t *inf, const char *value,
+                                 bool (*fn)(void *arg, const json_t *obj), void *arg);
 size_t rt_informer_count(const rt_informer_t *inf);
 
 #endif

@@ -45,7 +45,6 @@ struct s_gc {
     rt_queue_t *q;
     s_src_t src[S_MAX_KINDS];
     size_t nsrc;
-    json_t *by_uid;   /* uid -> "resource/ns/name" of every cached object */
     json_t *checking; /* keys whose owners are being asked about */
 };
 
@@ -87,17 +86,50 @@ static bool s_interesting(const json_t *obj)
             (ctrl_has_finalizer(obj, "orphan") || ctrl_has_finalizer(obj, "foregroundDeletion")));
 }
 
+typedef struct s_uidscan {
+    const s_src_t *src;
+    const char *uid;
+    char key[600]; /* "" until found */
+} s_uidscan_t;
+
+static bool s_uid_visit(void *arg, const json_t *obj)
+{
+    s_uidscan_t *u = arg;
+    if (strcmp(proto_obj_uid(obj) ?: "", u->uid))
+        return true; /* an index value cut short (uids are never that long) */
+    s_key(u->src, obj, u->key, sizeof u->key);
+    return false;
+}
+
+/* The key of the cached object with uid into key (n >= 600); false when
+ * none is cached (the index holds each object under "u:<uid>"). */
+static bool s_by_uid(s_gc_t *gc, const char *uid, char *key, size_t n)
+{
+    char v[600]; /* as ctrl_gc_index makes them */
+    if (!uid)
+        return false;
+    snprintf(v, sizeof v, "u:%s", uid);
+    for (size_t i = 0; i < gc->nsrc; i++) {
+        s_uidscan_t u = {&gc->src[i], uid, ""};
+        rt_informer_foreach_indexed(gc->src[i].inf, v, s_uid_visit, &u);
+        if (u.key[0]) {
+            snprintf(key, n, "%s", u.key);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Queues the owners named by obj's references that we hold in cache. */
 static void s_wake_owners(s_gc_t *gc, const json_t *obj)
 {
     size_t i;
     json_t *r;
+    char key[600];
     json_array_foreach(proto_obj_get(obj, "metadata.ownerReferences"), i, r)
     {
-        const char *k = json_string_value(
-            json_object_get(gc->by_uid, json_string_value(json_object_get(r, "uid")) ?: ""));
-        if (k)
-            rt_queue_add(gc->q, k);
+        if (s_by_uid(gc, json_string_value(json_object_get(r, "uid")), key, sizeof key))
+            rt_queue_add(gc->q, key);
     }
 }
 
@@ -106,8 +138,6 @@ static void s_added(void *arg, const json_t *obj)
     s_src_t *s = arg;
     char key[600];
     s_key(s, obj, key, sizeof key);
-    if (proto_obj_uid(obj))
-        json_object_set_new(s->gc->by_uid, proto_obj_uid(obj), json_string(key));
     if (s_interesting(obj))
         rt_queue_add(s->gc->q, key);
 }
@@ -122,6 +152,7 @@ static void s_updated(void *arg, const json_t *old, const json_t *obj)
 typedef struct s_depscan {
     s_gc_t *gc;
     const char *uid;
+    const char *ns; /* "" = every namespace */
     s_src_t *src;
     json_t *out; /* keys, or NULL to queue them */
 } s_depscan_t;
@@ -142,7 +173,7 @@ static bool s_refers(const json_t *obj, const char *uid)
 static bool s_dep_visit(void *arg, const json_t *obj)
 {
     s_depscan_t *d = arg;
-    if (!s_refers(obj, d->uid))
+    if (!s_refers(obj, d->uid) || (*d->ns && strcmp(proto_obj_ns(obj) ?: "", d->ns)))
         return true;
     char key[600];
     s_key(d->src, obj, key, sizeof key);
@@ -157,9 +188,11 @@ static bool s_dep_visit(void *arg, const json_t *obj)
  * out is NULL. */
 static void s_dependents(s_gc_t *gc, const char *uid, const char *ns, json_t *out)
 {
+    char v[600]; /* as ctrl_gc_index makes them; s_dep_visit checks the uid */
+    snprintf(v, sizeof v, "d:%s", uid);
     for (size_t i = 0; i < gc->nsrc; i++) {
-        s_depscan_t d = {gc, uid, &gc->src[i], out};
-        rt_informer_foreach(gc->src[i].inf, *ns ? ns : NULL, NULL, s_dep_visit, &d);
+        s_depscan_t d = {gc, uid, ns, &gc->src[i], out};
+        rt_informer_foreach_indexed(gc->src[i].inf, v, s_dep_visit, &d);
     }
 }
 
@@ -167,11 +200,6 @@ static void s_deleted(void *arg, const json_t *obj)
 {
     s_src_t *s = arg;
     const char *uid = proto_obj_uid(obj);
-    char key[600];
-    s_key(s, obj, key, sizeof key);
-    const char *k = uid ? json_string_value(json_object_get(s->gc->by_uid, uid)) : NULL;
-    if (k && !strcmp(k, key))
-        json_object_del(s->gc->by_uid, uid);
     if (uid)
         s_dependents(s->gc, uid, "", NULL);
     s_wake_owners(s->gc, obj);
@@ -412,7 +440,9 @@ static void s_ask_owner(s_check_t *c, const json_t *obj, const json_t *ref)
     const char *av = json_string_value(json_object_get(ref, "apiVersion"));
     const char *kind = json_string_value(json_object_get(ref, "kind"));
     const char *name = json_string_value(json_object_get(ref, "name"));
-    if (!uid || strlen(uid) >= 64 || json_object_get(c->gc->by_uid, uid) || !kind || !name)
+    char present[600];
+    if (!uid || strlen(uid) >= 64 || s_by_uid(c->gc, uid, present, sizeof present) || !kind ||
+        !name)
         return; /* present (or unreadable: nothing we could decide) */
     const proto_kind_t *k = proto_kind_by_kind(av ? av : "", kind);
     if (!k)
@@ -483,9 +513,13 @@ static void s_open_sources(s_gc_t *gc)
             continue;
         s_src_t *s = &gc->src[gc->nsrc];
         *s = (s_src_t){gc, k->resource, k->namespaced, NULL};
-        /* the collector reasons on metadata only: owners, finalizers */
-        static const rt_informer_opts_t s_meta = {.transform = rt_informer_meta_only};
-        if (rt_informer_new(&s->inf, gc->a, k->resource, &s_meta, &h, s) == 0)
+        /* the collector reasons on metadata only (owners, finalizers), and
+         * finds objects by uid and dependents by owner through the index;
+         * pods, the many, are kept compact (caches.c) */
+        rt_informer_opts_t opts = {.transform = ctrl_gc_brief,
+                                   .index = ctrl_gc_index,
+                                   .compact = !strcmp(k->resource, "pods")};
+        if (rt_informer_new(&s->inf, gc->a, k->resource, &opts, &h, s) == 0)
             gc->nsrc++;
         else
             rt_warn("garbage collector: cannot watch %s", k->resource);
@@ -494,11 +528,10 @@ static void s_open_sources(s_gc_t *gc)
 
 int ctrl_gc_run(const rt_config_t *cfg, const ctrl_opts_t *o)
 {
-    s_gc_t gc = {.by_uid = json_object(), .checking = json_object()};
+    s_gc_t gc = {.checking = json_object()};
     char err[256];
     if (rt_actor_open(&gc.a, "controller-garbage-collector", cfg, err, sizeof err) < 0) {
         rt_err("cannot reach the broker: %s", err);
-        json_decref(gc.by_uid);
         json_decref(gc.checking);
         return -1;
     }
@@ -514,7 +547,6 @@ int ctrl_gc_run(const rt_config_t *cfg, const ctrl_opts_t *o)
         rt_informer_destroy(&gc.src[i].inf);
     rt_queue_destroy(&gc.q);
     rt_actor_destroy(&gc.a);
-    json_decref(gc.by_uid);
     json_decref(gc.checking);
     return rc;
 }

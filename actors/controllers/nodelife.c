@@ -125,9 +125,6 @@ typedef struct s_evict {
 static bool s_evict_one(void *arg, const json_t *pod)
 {
     s_evict_t *e = arg;
-    const char *on = proto_obj_str(pod, "spec.nodeName");
-    if (!on || strcmp(on, e->node))
-        return true;
     int64_t at = ctrl_evict_at(pod, e->taint, e->since, e->nl->o->eviction_s);
     if (at < 0 || at > e->now)
         return true;
@@ -172,7 +169,7 @@ static void s_evict(s_nl_t *nl, const json_t *node, const json_t *taint, json_t 
         since = json_integer_value(json_object_get(probe, "tainted"));
     }
     s_evict_t e = {nl, proto_obj_name(node), taint, since, (int64_t)time(NULL)};
-    rt_informer_foreach(nl->pods, NULL, NULL, s_evict_one, &e);
+    rt_informer_foreach_indexed(nl->pods, e.node, s_evict_one, &e); /* pods by node */
 }
 
 /* ---- the monitor ---------------------------------------------------------------------- */
@@ -264,8 +261,13 @@ int ctrl_nl_run(const rt_config_t *cfg, const ctrl_opts_t *o)
         json_decref(nl.inflight);
         return -1;
     }
-    static const rt_informer_opts_t s_pod_opts = {.transform = rt_informer_pod_summary};
-    int rc = rt_informer_new(&nl.nodes, nl.a, "nodes", NULL, &nh, &nl);
+    /* pods: briefs indexed by node; nodes: what the monitor reads (caches.c);
+     * both compact (a node costs one decode per monitor tick) */
+    static const rt_informer_opts_t s_pod_opts = {
+        .transform = ctrl_nl_pod_brief, .compact = true, .index = ctrl_nl_pod_index};
+    static const rt_informer_opts_t s_node_opts = {.transform = ctrl_nl_node_brief,
+                                                   .compact = true};
+    int rc = rt_informer_new(&nl.nodes, nl.a, "nodes", &s_node_opts, &nh, &nl);
     if (rc == 0)
         rc = rt_informer_new(&nl.pods, nl.a, "pods", &s_pod_opts, &ph, &nl);
     if (rc == 0) {

@@ -277,7 +277,13 @@ static int s_reconcile(void *arg, const char *key)
     s_scan_t sc = {rm, key, own, sel, proto_obj_get(own, "metadata.deletionTimestamp") != NULL,
                    json_array()};
     bool ready = ctrl_exp_satisfied(rm->exp, key, proto_mono_ms());
-    rt_informer_foreach(rm->pods, ns, NULL, s_claim_one, &sc);
+    /* only its own pods and the namespace's orphans can be claimed: every
+     * other pod is someone else's (CTRL_CLAIM_IGNORE) */
+    char ikey[600];
+    ctrl_rm_index_key(ikey, sizeof ikey, ns, proto_obj_uid(own) ?: "");
+    rt_informer_foreach_indexed(rm->pods, ikey, s_claim_one, &sc);
+    ctrl_rm_index_key(ikey, sizeof ikey, ns, NULL);
+    rt_informer_foreach_indexed(rm->pods, ikey, s_claim_one, &sc);
     if (ready && !sc.deleting)
         s_manage(rm, key, own, sc.mine);
     int64_t now = (int64_t)time(NULL);
@@ -441,9 +447,10 @@ int ctrl_rm_run(const rt_config_t *cfg, bool is_rc, const ctrl_opts_t *o)
     }
     rm.exp = ctrl_exp_new();
     rm.q = rt_queue_new(rm.a, s_reconcile, &rm);
-    /* pods are cached as summaries: what the replica manager counts and
-     * ranks by (a full pod costs ~15 KB of heap; 10,000 of them add up) */
-    static const rt_informer_opts_t s_pod_opts = {.transform = rt_informer_pod_summary};
+    /* pods are cached as compact briefs, indexed by controller: what the
+     * replica manager claims, counts and ranks by (caches.c) */
+    static const rt_informer_opts_t s_pod_opts = {
+        .transform = ctrl_rm_pod_brief, .compact = true, .index = ctrl_rm_pod_index};
     int rc = rt_informer_new(&rm.owners, rm.a, rm.resource, NULL, &oh, &rm);
     if (rc == 0)
         rc = rt_informer_new(&rm.pods, rm.a, "pods", &s_pod_opts, &ph, &rm);

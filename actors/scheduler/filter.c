@@ -185,3 +185,19 @@ json_t *sched_pod_slim(const json_t *pod)
     s_copy(st, json_object_get(pod, "status"), "phase");
     return json_pack("{s:o, s:o, s:o}", "metadata", md, "spec", spec, "status", st);
 }
+
+json_t *sched_node_slim(const json_t *node)
+{
+    json_t *md = json_object(), *spec = json_object(), *st = json_object();
+    const json_t *omd = json_object_get(node, "metadata"), *osp = json_object_get(node, "spec");
+    const json_t *ost = json_object_get(node, "status");
+    static const char *const mkeys[] = {"name", "uid", "resourceVersion", "labels"};
+    for (size_t i = 0; i < sizeof mkeys / sizeof mkeys[0]; i++)
+        s_copy(md, omd, mkeys[i]);
+    s_copy(spec, osp, "unschedulable");
+    s_copy(spec, osp, "taints");
+    static const char *const skeys[] = {"allocatable", "capacity", "conditions"};
+    for (size_t i = 0; i < sizeof skeys / sizeof skeys[0]; i++)
+        s_copy(st, ost, skeys[i]);
+    return json_pack("{s:o, s:o, s:o}", "metadata", md, "spec", spec, "status", st);
+}

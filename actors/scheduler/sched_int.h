@@ -24,8 +24,8 @@ typedef struct sched_evstate {
     int count;
 } sched_evstate_t;
 
-/* The pod stream (podwatch.c): list + watch of all pods, keeping whole only
- * the pods waiting for a node. */
+/* The pod stream (podwatch.c): a compact informer on all pods, keeping
+ * whole only the pods waiting for a node (others as sched_pod_slim). */
 typedef struct sched_pw sched_pw_t;
 typedef struct sched_pw_handlers {
     void (*seen)(void *arg, const json_t *pod);    /* added or changed (borrowed) */
@@ -34,7 +34,8 @@ typedef struct sched_pw_handlers {
 } sched_pw_handlers_t;
 
 /* Starts the stream (one per process: -EBUSY for a second). name is the
- * scheduler name that says which pods wait (sched_pod_wants_scheduling). */
+ * scheduler name that says which pods wait (sched_pod_wants_scheduling).
+ * Handlers get the pod as cached: whole while it waits, else slim. */
 int sched_pw_new(sched_pw_t **out, rt_actor_t *a, const char *name, const sched_pw_handlers_t *h,
                  void *arg);
 void sched_pw_destroy(sched_pw_t **pw);

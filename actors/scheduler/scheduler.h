@@ -108,5 +108,9 @@ bool sched_term_matches(const json_t *term, const json_t *labels, const char *no
  * the result.
  */
 json_t *sched_pod_slim(const json_t *pod);
+/* A copy of node holding only what the scheduling cache reads:
+ * metadata (name, uid, resourceVersion, labels), spec (unschedulable,
+ * taints), status (allocatable, capacity, conditions). Caller owns it. */
+json_t *sched_node_slim(const json_t *node);
 
 #endif

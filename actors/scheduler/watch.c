@@ -14,6 +14,12 @@
 #include "protocol/obj.h"
 #include "runtime/log.h"
 
+static json_t *s_node_slim(void *arg, const json_t *node)
+{
+    (void)arg;
+    return sched_node_slim(node);
+}
+
 static void s_node_added(void *arg, const json_t *node)
 {
     sched_t *s = arg;
@@ -113,7 +119,10 @@ int sched_informers_start(sched_t *s)
     static const rt_informer_handlers_t nh = {s_node_added, s_node_updated, s_node_deleted,
                                               s_synced};
     static const sched_pw_handlers_t ph = {s_pod_seen, s_pod_deleted, s_synced};
-    int rc = rt_informer_new(&s->nodes, s->a, "nodes", NULL, &nh, s);
+    /* nodes are parsed into the scheduling cache on every change; the
+     * informer only keeps what that parse reads, compactly */
+    static const rt_informer_opts_t nopts = {.transform = s_node_slim, .compact = true};
+    int rc = rt_informer_new(&s->nodes, s->a, "nodes", &nopts, &nh, s);
     if (rc == 0)
         rc = sched_pw_new(&s->pods, s->a, s->name, &ph, s);
     if (rc < 0)

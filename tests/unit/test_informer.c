@@ -3,7 +3,8 @@
  * apiserver (a child process) that publishes events exactly as the
  * protocol says and can be told to lose an event or to "restart" (new
  * epoch). Checks sync, ordering, loss detection by seq gap and by the
- * _sync beacon, epoch change, and node streams.
+ * _sync beacon, epoch change, node streams, transforms, and compact caches
+ * with an index.
  */
 #include "tests/unit/test.h"
 
@@ -364,6 +365,68 @@ TEST(transform_reduces_cached_objects)
     CHECK(w && !proto_obj_get(w, "metadata.labels"));
     CHECK_EQ_STR(proto_obj_name(w), "watched");
     CHECK(proto_obj_rv(w) > 0);
+    rt_informer_destroy(&inf);
+    s_stop();
+}
+
+static void s_by_app(void *arg, const json_t *obj, void (*add)(void *ctx, const char *value),
+                     void *ctx)
+{
+    (void)arg;
+    add(ctx, proto_obj_str(obj, "metadata.labels.app"));
+}
+
+typedef struct s_upd {
+    int updated;
+    char old_app[32], new_app[32];
+} s_upd_t;
+
+static void s_upd_updated(void *arg, const json_t *old, const json_t *obj)
+{
+    s_upd_t *u = arg;
+    u->updated++;
+    snprintf(u->old_app, sizeof u->old_app, "%s", proto_obj_str(old, "metadata.labels.app") ?: "");
+    snprintf(u->new_app, sizeof u->new_app, "%s", proto_obj_str(obj, "metadata.labels.app") ?: "");
+}
+
+/* A compact informer decodes what it is asked for: lookups, iteration and
+ * handlers (old and new objects) see the objects as stored, and the index
+ * follows their changes, relists included. */
+TEST(compact_cache_with_index)
+{
+    s_start();
+    s_upd_t u = {0};
+    rt_informer_handlers_t h = {NULL, s_upd_updated, NULL, NULL};
+    rt_informer_t *inf;
+    rt_informer_opts_t opts = {.compact = true, .index = s_by_app};
+    s_fake_op("add", json_pack("{s:s, s:{s:s}}", "name", "a", "labels", "app", "kubia"));
+    s_fake_op("add", json_pack("{s:s, s:{s:s}}", "name", "b", "labels", "app", "other"));
+    REQUIRE(rt_informer_new(&inf, s_a, "pods", &opts, &h, &u) == 0);
+    WAIT_FOR(rt_informer_synced(inf));
+    s_fake_op("add", json_pack("{s:s, s:{s:s}}", "name", "c", "labels", "app", "kubia"));
+    WAIT_FOR(rt_informer_get(inf, "default", "c") != NULL);
+    const json_t *a = rt_informer_get(inf, "default", "a");
+    CHECK(a && !strcmp(proto_obj_str(a, "kind") ?: "", "Pod"));
+    int n = 0;
+    rt_informer_foreach_indexed(inf, "kubia", s_count_cb, &n);
+    CHECK_EQ_INT(n, 2);
+    s_fake_op("update", json_pack("{s:s, s:{s:s}}", "name", "a", "labels", "app", "other"));
+    WAIT_FOR(u.updated == 1);
+    CHECK_EQ_STR(u.old_app, "kubia");
+    CHECK_EQ_STR(u.new_app, "other");
+    n = 0;
+    rt_informer_foreach_indexed(inf, "other", s_count_cb, &n);
+    CHECK_EQ_INT(n, 2);
+    s_fake_op("del", json_pack("{s:s}", "name", "b"));
+    s_fake_op("lose", json_object()); /* c's deletion is lost: the relist finds it */
+    s_fake_op("del", json_pack("{s:s}", "name", "c"));
+    WAIT_FOR(rt_informer_count(inf) == 1 && rt_informer_relists(inf) >= 1);
+    n = 0;
+    rt_informer_foreach_indexed(inf, "kubia", s_count_cb, &n);
+    CHECK_EQ_INT(n, 0);
+    n = 0;
+    rt_informer_foreach(inf, NULL, NULL, s_count_cb, &n);
+    CHECK_EQ_INT(n, 1);
     rt_informer_destroy(&inf);
     s_stop();
 }

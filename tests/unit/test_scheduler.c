@@ -593,6 +593,34 @@ TEST(slim_pods_account_the_same)
     sched_cache_destroy(&c);
 }
 
+/* The informer keeps nodes as sched_node_slim: the cache must read the
+ * same node from it (a change of the slim copy is a change of the node). */
+TEST(node_slim_keeps_what_the_cache_reads)
+{
+    json_t *full = s_node("n1", "2", "1Gi", 110, "\"disk\":\"ssd\"",
+                          "\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]");
+    proto_obj_set_str(full, "status.nodeInfo.kubeletVersion", "v1.31");
+    json_t *slim = sched_node_slim(full);
+    CHECK(proto_obj_get(slim, "status.nodeInfo") == NULL);
+    CHECK(
+        json_equal(proto_obj_get(slim, "metadata.labels"), proto_obj_get(full, "metadata.labels")));
+    CHECK(json_equal(proto_obj_get(slim, "spec.taints"), proto_obj_get(full, "spec.taints")));
+    sched_cache_t *a = sched_cache_new(1), *b = sched_cache_new(1);
+    CHECK(sched_cache_node_set(a, full));
+    CHECK(sched_cache_node_set(b, slim));
+    CHECK(!sched_cache_node_set(a, slim)); /* the same node, as far as the cache knows */
+    json_t *p = s_pod("p", "1500m", "", "", "");
+    char w1[256] = "", w2[256] = "";
+    CHECK_EQ_INT(sched_cache_fit(a, p, "n1", w1, sizeof w1),
+                 sched_cache_fit(b, p, "n1", w2, sizeof w2));
+    CHECK_EQ_STR(w1, w2);
+    json_decref(p);
+    sched_cache_destroy(&a);
+    sched_cache_destroy(&b);
+    json_decref(slim);
+    json_decref(full);
+}
+
 /* ---- the pod stream against a fake apiserver ------------------------------- */
 
 static pid_t s_broker_pid, s_fake_pid;
