@@ -3,8 +3,10 @@
  * half, so ids never repeat across restarts of a client), a deadline per
  * attempt, retries that resend the same bytes with the same id (so a worker
  * can recognise a duplicate), and reply matching by id: a late or duplicate
- * reply finds no call and is ignored. rt_call_sync waits on the DEALER
- * alone and keeps everything else for the loop.
+ * reply finds no call and is ignored (calls in flight are found by id in a
+ * hash table; the earliest deadline is kept as a bound, so that neither a
+ * reply nor a loop turn walks every call). rt_call_sync waits on the
+ * DEALER alone and keeps everything else for the loop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -38,6 +40,44 @@ void rt__calls_free(rt_actor_t *a)
         a->calls = c->next;
         s_call_free(c);
     }
+    memset(a->call_tab, 0, sizeof a->call_tab);
+}
+
+/* ---- calls in flight: a list, a table by id, a bound on the deadlines ---------- */
+
+static rt_call_s_t **s_bucket(rt_actor_t *a, uint64_t id)
+{
+    return &a->call_tab[id & (RT_CALL_BUCKETS - 1)];
+}
+
+static void s_link(rt_actor_t *a, rt_call_s_t *c)
+{
+    c->prev = NULL;
+    c->next = a->calls;
+    if (a->calls)
+        a->calls->prev = c;
+    a->calls = c;
+    rt_call_s_t **b = s_bucket(a, c->id);
+    c->hnext = *b;
+    *b = c;
+    if (c->deadline < a->calls_min)
+        a->calls_min = c->deadline;
+}
+
+static void s_unlink_call(rt_actor_t *a, rt_call_s_t *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        a->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    for (rt_call_s_t **pp = s_bucket(a, c->id); *pp; pp = &(*pp)->hnext)
+        if (*pp == c) {
+            *pp = c->hnext;
+            break;
+        }
+    c->next = c->prev = c->hnext = NULL;
 }
 
 static int s_attempt(rt_actor_t *a, rt_call_s_t *c)
@@ -84,9 +124,9 @@ int rt_call(rt_actor_t *a, const char *service, const char *op, const json_t *bo
         return rc;
     c->cb = cb;
     c->arg = arg;
-    c->next = a->calls;
-    a->calls = c;
-    return s_attempt(a, c);
+    rc = s_attempt(a, c);
+    s_link(a, c);
+    return rc;
 }
 
 static json_t *s_status(int http, const char *svc)
@@ -124,21 +164,12 @@ static bool s_settle(rt_actor_t *a, rt_call_s_t *c, int code, const json_t *body
 
 static rt_call_s_t *s_unlink(rt_actor_t *a, uint64_t id)
 {
-    for (rt_call_s_t **pp = &a->calls; *pp; pp = &(*pp)->next) {
-        if ((*pp)->id != id)
-            continue;
-        rt_call_s_t *c = *pp;
-        *pp = c->next;
-        c->next = NULL;
-        return c;
-    }
+    for (rt_call_s_t *c = *s_bucket(a, id); c; c = c->hnext)
+        if (c->id == id) {
+            s_unlink_call(a, c);
+            return c;
+        }
     return NULL;
-}
-
-static void s_relink(rt_actor_t *a, rt_call_s_t *c)
-{
-    c->next = a->calls;
-    a->calls = c;
 }
 
 void rt__on_reply(rt_actor_t *a, zmq_msg_t *env)
@@ -161,7 +192,7 @@ void rt__on_reply(rt_actor_t *a, zmq_msg_t *env)
             if (done)
                 s_call_free(c);
             else
-                s_relink(a, c);
+                s_link(a, c);
         }
     }
     proto_env_clear(&e);
@@ -169,17 +200,22 @@ void rt__on_reply(rt_actor_t *a, zmq_msg_t *env)
 
 void rt__calls_sweep(rt_actor_t *a, int64_t now)
 {
+    if (now < a->calls_min)
+        return; /* nothing can have expired */
     rt_call_s_t *expired = NULL;
-    for (rt_call_s_t **pp = &a->calls; *pp;) {
-        rt_call_s_t *c = *pp;
+    int64_t min = INT64_MAX;
+    for (rt_call_s_t *c = a->calls, *next; c; c = next) {
+        next = c->next;
         if (c->deadline > now) {
-            pp = &c->next;
+            if (c->deadline < min)
+                min = c->deadline;
             continue;
         }
-        *pp = c->next;
+        s_unlink_call(a, c);
         c->next = expired;
         expired = c;
     }
+    a->calls_min = min;
     /* callbacks may start new calls: they land in a->calls, not here */
     while (expired) {
         rt_call_s_t *c = expired;
@@ -188,17 +224,13 @@ void rt__calls_sweep(rt_actor_t *a, int64_t now)
         if (s_settle(a, c, 504, NULL))
             s_call_free(c);
         else
-            s_relink(a, c);
+            s_link(a, c);
     }
 }
 
 int64_t rt__calls_next_deadline(const rt_actor_t *a)
 {
-    int64_t best = INT64_MAX;
-    for (const rt_call_s_t *c = a->calls; c; c = c->next)
-        if (c->deadline < best)
-            best = c->deadline;
-    return best;
+    return a->calls ? a->calls_min : INT64_MAX;
 }
 
 /* Keeps a message for the loop (it arrived while rt_call_sync waited). */

@@ -17,8 +17,11 @@
 #define RT_HWM 100000
 #define RT_DEFAULT_TIMEOUT_MS 5000
 
+#define RT_CALL_BUCKETS 1024 /* ids are sequential: their low bits spread evenly */
+
 typedef struct rt_call_s {
-    struct rt_call_s *next;
+    struct rt_call_s *next, *prev; /* calls in flight */
+    struct rt_call_s *hnext;       /* the same bucket of call_tab */
     uint64_t id;
     char svc[PROTO_DST_MAX];
     char *buf; /* packed envelope, resent as is on retries */
@@ -69,6 +72,8 @@ struct rt_actor {
     rt_hook_s_t *batch, *reconn;
     size_t nbatch, nreconn;
     rt_call_s_t *calls;
+    rt_call_s_t *call_tab[RT_CALL_BUCKETS]; /* calls by id */
+    int64_t calls_min; /* no call's deadline is earlier (a lower bound) */
     rt_call_s_t *sync_call; /* the call rt_call_sync waits for */
     rt_backlog_s_t *bl_head, *bl_tail;
     uint64_t id_hi, id_seq;
