@@ -22,8 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +30,7 @@
 #include <unistd.h>
 
 #include "actors/gateway/internal.h"
+#include "actors/gateway/upgrade.h"
 #include "actors/gateway/ws.h"
 #include "protocol/b64.h"
 #include "protocol/obj.h"
@@ -42,12 +41,10 @@
 #define S_MAX_ARGV_BYTES (256u << 10)
 #define S_MAX_IN (2u << 20)        /* unparsed input bytes held */
 #define S_CHUNK (32u << 10)        /* payload bytes per data frame */
-#define S_LINGER_MS 3000           /* wait for the client's close frame */
 #define S_IN_HIGH (1u << 20)       /* stdin held before the socket is no longer read */
 #define S_OUT_HIGH (1u << 20)      /* output held before no more is asked for */
 #define S_WRITE_MAX (64u << 10)    /* stdin bytes per kubelet write */
 #define S_CALL_MS 15000
-#define S_UPGRADE_WAIT_MS (900000) /* beyond MHD's connection timeout */
 #define S_SVC_MAX (GW_NAME_MAX + 16)
 
 static const char *const s_protocols[] = {"v5.channel.k8s.io", "v4.channel.k8s.io", NULL};
@@ -66,29 +63,16 @@ typedef struct s_req {
 
 /* An upgraded connection. */
 typedef struct s_sess {
-    uint64_t id;
-    gw_t *g;
-    int fd;
-    struct MHD_UpgradeResponseHandle *urh;
+    gw_up_t up; /* first: the socket, framing, output */
     json_t *body;
     char svc[S_SVC_MAX];
-    char stream[64]; /* the kubelet's stream id ("" until open) */
+    char stream[64]; /* the kubelet's stream id ("" until open, and after the end) */
     bool out, err;
-    bool upgraded, closing, peer_closed, dead;
     bool reading, writing, in_closed, close_sent;
     uint8_t *pin; /* stdin waiting for the kubelet */
     size_t pinlen, pincap;
     json_t *resize; /* a resize waiting for the kubelet */
-    short events;
-    int timer;
-    gw_ws_reader_t rd;
-    uint8_t *in; /* bytes read and not yet parsed */
-    size_t inlen, incap;
-    gw_ws_out_t o;
-    struct s_sess *next;
 } s_sess_t;
-
-static s_sess_t *s_sessions;
 
 static void s_req_destroy(gw_sub_t *sub)
 {
@@ -106,123 +90,33 @@ static void s_done(s_req_t *r, int code, json_t *status)
     gw_sub_reply(g, id, code, status);
 }
 
-/* ---- sessions ----------------------------------------------------------------- */
+/* ---- the session as gw_up sees it ---------------------------------------------------- */
 
-static s_sess_t *s_sess_find(uint64_t id)
+static void s_destroy(gw_up_t *u)
 {
-    for (s_sess_t *s = s_sessions; s; s = s->next)
-        if (s->id == id)
-            return s;
-    return NULL;
-}
-
-static bool s_sess_alive(const s_sess_t *x)
-{
-    for (s_sess_t *s = s_sessions; s; s = s->next)
-        if (s == x)
-            return true;
-    return false;
-}
-
-static void s_sess_free(s_sess_t *s)
-{
-    for (s_sess_t **pp = &s_sessions; *pp; pp = &(*pp)->next) {
-        if (*pp == s) {
-            *pp = s->next;
-            break;
-        }
-    }
-    if (s->timer > 0)
-        rt_timer_cancel(s->g->a, s->timer);
-    json_decref(s->body);
-    json_decref(s->resize);
-    free(s->pin);
-    gw_ws_reader_clear(&s->rd);
-    gw_ws_out_clear(&s->o);
-    free(s->in);
-    free(s);
-}
-
-/* Ends a session marked dead: the socket goes back to MHD to be closed.
- * The last statement of every entry point that may have marked it. */
-static void s_settle(s_sess_t *s)
-{
-    if (!s->dead)
-        return;
-    gw_t *g = s->g;
-    if (s->upgraded) {
-        if (s->events)
-            rt_fd_remove(g->a, s->fd);
-        MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
-    }
+    s_sess_t *s = (s_sess_t *)u;
     if (s->stream[0]) { /* the client went away: the kubelet ends the command */
         json_t *b = json_pack("{s:s}", "stream", s->stream);
         rt_call_opts_t o = {.timeout_ms = S_CALL_MS};
-        rt_call(g->a, s->svc, "stream.close", b, &o, NULL, NULL);
+        rt_call(u->g->a, s->svc, "stream.close", b, &o, NULL, NULL);
         json_decref(b);
     }
-    s_sess_free(s);
-    gw_kick(g);
+    json_decref(s->body);
+    json_decref(s->resize);
+    free(s->pin);
+    free(s);
 }
 
-static void s_on_io(rt_actor_t *a, int fd, short revents, void *arg);
-
-/* Writes what is buffered; watches POLLOUT while the socket is full. */
-static void s_flush(s_sess_t *s)
+static bool s_want_read(const gw_up_t *u)
 {
-    gw_ws_out_t *o = &s->o;
-    while (!s->dead && o->off < o->len) {
-        ssize_t n = send(s->fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0) {
-            s->dead = true;
-            return;
-        }
-        o->off += (size_t)n;
-    }
-    if (s->closing && s->peer_closed && o->off == o->len)
-        s->dead = true;
-    short want = (short)((s->pinlen < S_IN_HIGH ? POLLIN : 0) | (o->off < o->len ? POLLOUT : 0));
-    if (s->dead || want == s->events)
-        return;
-    if (s->events)
-        rt_fd_remove(s->g->a, s->fd);
-    s->events = want;
-    if (want && rt_fd_add(s->g->a, s->fd, want, s_on_io, s) < 0)
-        s->dead = true;
+    return ((const s_sess_t *)u)->pinlen < S_IN_HIGH; /* the rest waits in the socket */
 }
-
-static void s_on_linger(rt_actor_t *a, void *arg)
-{
-    s_sess_t *s = arg;
-    (void)a;
-    s->timer = 0;
-    s->dead = true;
-    s_settle(s);
-}
-
-/* Sends our close frame (once) and waits a little for the client's. */
-static void s_close(s_sess_t *s, unsigned code, const char *reason)
-{
-    if (s->closing)
-        return;
-    s->closing = true;
-    gw_ws_out_close(&s->o, code, reason);
-    if (s->timer > 0)
-        rt_timer_cancel(s->g->a, s->timer);
-    s->timer = rt_timer_add(s->g->a, S_LINGER_MS, false, s_on_linger, s);
-}
-
-/* ---- input ------------------------------------------------------------------- */
-
-static void s_pump(s_sess_t *s);
 
 /* Input for the command: channel 0 (stdin), 4 (resize), 255 (v5 CLOSE). */
-static void s_channel(s_sess_t *s, const uint8_t *d, size_t len)
+static void s_input(gw_up_t *u, int opcode, const uint8_t *d, size_t len)
 {
+    s_sess_t *s = (s_sess_t *)u;
+    (void)opcode;
     if (len < 1)
         return;
     if (d[0] == 0 && !s->in_closed) {
@@ -251,102 +145,12 @@ static void s_channel(s_sess_t *s, const uint8_t *d, size_t len)
         s->in_closed = true;
 }
 
-static void s_event(s_sess_t *s, const gw_ws_event_t *ev)
-{
-    switch (ev->type) {
-    case GW_WS_EV_PING: /* nothing may follow our close frame */
-        if (!s->closing)
-            gw_ws_out_frame(&s->o, GW_WS_PONG, NULL, 0, ev->data, ev->len);
-        break;
-    case GW_WS_EV_CLOSE:
-        s->peer_closed = true;
-        s_close(s, GW_WS_CLOSE_NORMAL, "");
-        break;
-    case GW_WS_EV_MESSAGE:
-        if (!s->closing)
-            s_channel(s, ev->data, ev->len);
-        break;
-    default:
-        break;
-    }
-}
+static void s_pump(gw_up_t *u);
+static void s_run(gw_up_t *u);
 
-static void s_parse_input(s_sess_t *s)
-{
-    size_t used = 0;
-    while (!s->peer_closed && used < s->inlen) {
-        gw_ws_event_t ev;
-        ssize_t n = gw_ws_read(&s->rd, s->in + used, s->inlen - used, &ev);
-        if (n == GW_WS_PARTIAL)
-            break;
-        if (n < 0) {
-            rt_debug("exec: bad WebSocket input (%zd); closing", n);
-            s_close(s, gw_ws_close_code_for(n), "protocol error");
-            s->peer_closed = true; /* nothing more is read */
-            used = s->inlen;
-            break;
-        }
-        used += (size_t)n;
-        s_event(s, &ev);
-    }
-    memmove(s->in, s->in + used, s->inlen - used);
-    s->inlen -= used;
-}
-
-static void s_input(s_sess_t *s, const void *data, size_t len)
-{
-    if (s->peer_closed)
-        return;
-    if (len > S_MAX_IN - s->inlen) {
-        s_close(s, GW_WS_CLOSE_TOO_BIG, "input too large");
-        s->peer_closed = true;
-        return;
-    }
-    if (s->inlen + len > s->incap) {
-        size_t cap = s->incap ? s->incap : 16384;
-        while (cap < s->inlen + len)
-            cap *= 2;
-        uint8_t *in = realloc(s->in, cap);
-        if (!in)
-            abort();
-        s->in = in;
-        s->incap = cap;
-    }
-    memcpy(s->in + s->inlen, data, len);
-    s->inlen += len;
-    s_parse_input(s);
-}
-
-static void s_read_socket(s_sess_t *s)
-{
-    char buf[16384];
-    for (;;) {
-        ssize_t n = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0) { /* the client is gone */
-            s->dead = true;
-            return;
-        }
-        s_input(s, buf, (size_t)n);
-        if (s->peer_closed || s->pinlen >= S_IN_HIGH) /* the rest waits in the socket */
-            return;
-    }
-}
-
-static void s_on_io(rt_actor_t *a, int fd, short revents, void *arg)
-{
-    s_sess_t *s = arg;
-    (void)a;
-    (void)fd;
-    if (revents & (POLLIN | POLLERR | POLLHUP))
-        s_read_socket(s);
-    s_pump(s);
-    s_flush(s);
-    s_settle(s);
-}
+static const gw_up_ops_t s_ops = {
+    .input = s_input, .want_read = s_want_read, .started = s_run, .pump = s_pump,
+    .destroy = s_destroy};
 
 /* ---- the stream's output ---------------------------------------------------------- */
 
@@ -354,7 +158,7 @@ static void s_data(s_sess_t *s, uint8_t channel, const char *text, size_t len)
 {
     for (size_t off = 0; off < len; off += S_CHUNK) {
         size_t n = len - off < S_CHUNK ? len - off : S_CHUNK;
-        gw_ws_out_frame(&s->o, GW_WS_BINARY, &channel, 1, text + off, n);
+        gw_ws_out_frame(&s->up.o, GW_WS_BINARY, &channel, 1, text + off, n);
     }
 }
 
@@ -397,7 +201,7 @@ static void s_finish(s_sess_t *s, json_t *st)
     s_data(s, 3, text ? text : "", text ? strlen(text) : 0);
     free(text);
     s->stream[0] = '\0'; /* ended (or never opened): nothing to close */
-    s_close(s, GW_WS_CLOSE_NORMAL, "");
+    gw_up_close(&s->up, GW_WS_CLOSE_NORMAL, "");
 }
 
 /* A kubelet error as the Status of channel 3. */
@@ -414,15 +218,15 @@ static uint64_t *s_idp(const s_sess_t *s)
     uint64_t *idp = malloc(sizeof *idp);
     if (!idp)
         abort();
-    *idp = s->id;
+    *idp = s->up.id;
     return idp;
 }
 
 static s_sess_t *s_from(void *arg)
 {
-    s_sess_t *s = s_sess_find(*(uint64_t *)arg);
+    gw_up_t *u = gw_up_find(*(uint64_t *)arg);
     free(arg);
-    return s && !s->dead && !s->closing ? s : NULL;
+    return u && !u->dead && !u->closing ? (s_sess_t *)u : NULL;
 }
 
 static void s_on_read(rt_actor_t *a, int code, const json_t *body, void *arg)
@@ -444,9 +248,7 @@ static void s_on_read(rt_actor_t *a, int code, const json_t *body, void *arg)
             s_finish(s, s_exit_status(s, rc >= 0 && rc <= 255 ? (int)rc : 255));
         }
     }
-    s_pump(s);
-    s_flush(s);
-    s_settle(s);
+    gw_up_done(&s->up);
 }
 
 static void s_on_write(rt_actor_t *a, int code, const json_t *body, void *arg)
@@ -459,9 +261,7 @@ static void s_on_write(rt_actor_t *a, int code, const json_t *body, void *arg)
     s->writing = false;
     if (code != 200) /* the command's input is gone: drop what waits */
         s->pinlen = 0;
-    s_pump(s);
-    s_flush(s);
-    s_settle(s);
+    gw_up_done(&s->up);
 }
 
 static void s_call_io(s_sess_t *s, json_t *b, rt_reply_fn *fn)
@@ -469,7 +269,7 @@ static void s_call_io(s_sess_t *s, json_t *b, rt_reply_fn *fn)
     json_object_set_new(b, "stream", json_string(s->stream));
     rt_call_opts_t o = {.timeout_ms = S_CALL_MS};
     uint64_t *idp = s_idp(s);
-    int rc = rt_call(s->g->a, s->svc, "stream.io", b, &o, fn, idp);
+    int rc = rt_call(s->up.g->a, s->svc, "stream.io", b, &o, fn, idp);
     json_decref(b);
     if (rc < 0) {
         free(idp);
@@ -479,9 +279,10 @@ static void s_call_io(s_sess_t *s, json_t *b, rt_reply_fn *fn)
 }
 
 /* Keeps one read and one write in flight while there is work for them. */
-static void s_pump(s_sess_t *s)
+static void s_pump(gw_up_t *u)
 {
-    if (!s->stream[0] || s->dead || s->closing)
+    s_sess_t *s = (s_sess_t *)u;
+    if (!s->stream[0] || u->dead || u->closing)
         return;
     if (!s->writing && (s->pinlen || s->resize || (s->in_closed && !s->close_sent))) {
         json_t *b = json_object();
@@ -504,7 +305,7 @@ static void s_pump(s_sess_t *s)
         s->writing = true;
         s_call_io(s, b, s_on_write);
     }
-    if (!s->reading && !s->closing && s->o.len - s->o.off < S_OUT_HIGH) {
+    if (!s->reading && !u->closing && u->o.len - u->o.off < S_OUT_HIGH) {
         s->reading = true;
         s_call_io(s, json_pack("{s:i}", "waitMs", 2000), s_on_read);
     }
@@ -521,17 +322,16 @@ static void s_on_open(rt_actor_t *a, int code, const json_t *body, void *arg)
         s_finish(s, s_call_status(code, body));
     else
         snprintf(s->stream, sizeof s->stream, "%s", id);
-    s_pump(s);
-    s_flush(s);
-    s_settle(s);
+    gw_up_done(&s->up);
 }
 
-static void s_run(s_sess_t *s)
+static void s_run(gw_up_t *u)
 {
+    s_sess_t *s = (s_sess_t *)u;
     uint64_t *idp = s_idp(s);
     /* no retries: running a command twice is not idempotent */
     rt_call_opts_t o = {.timeout_ms = S_CALL_MS};
-    if (rt_call(s->g->a, s->svc, "stream.open", s->body, &o, s_on_open, idp) < 0) {
+    if (rt_call(u->g->a, s->svc, "stream.open", s->body, &o, s_on_open, idp) < 0) {
         free(idp);
         s_finish(s, proto_status_new(PROTO_EINTERNAL, "cannot send the request to the kubelet",
                                      NULL));
@@ -540,89 +340,22 @@ static void s_run(s_sess_t *s)
 
 /* ---- the upgrade ----------------------------------------------------------------- */
 
-static void s_on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
-                         size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
-{
-    s_sess_t *s = cls;
-    (void)c;
-    (void)con_cls;
-    if (!s_sess_alive(s)) { /* waited too long: given up on */
-        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-        return;
-    }
-    if (s->timer > 0)
-        rt_timer_cancel(s->g->a, s->timer);
-    s->timer = 0;
-    s->fd = sock;
-    s->urh = urh;
-    s->upgraded = true;
-    s->events = POLLIN;
-    fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
-    int one = 1; /* interactive: no waiting on the client's delayed ACK */
-    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (rt_fd_add(s->g->a, sock, POLLIN, s_on_io, s) < 0) {
-        s->dead = true;
-        s_settle(s);
-        return;
-    }
-    if (extra_len)
-        s_input(s, extra, extra_len);
-    s_run(s);
-    s_flush(s);
-    s_settle(s);
-}
-
-static void s_on_upgrade_timeout(rt_actor_t *a, void *arg)
-{
-    s_sess_t *s = arg;
-    (void)a;
-    s->timer = 0;
-    s_sess_free(s);
-}
-
 static enum MHD_Result s_answer_upgrade(gw_sub_t *sub, struct MHD_Connection *c)
 {
     s_req_t *r = (s_req_t *)sub;
     s_sess_t *s = calloc(1, sizeof *s);
     if (!s)
         abort();
-    s->id = gw_next_id(sub->g);
-    s->g = sub->g;
-    s->fd = -1;
+    gw_up_init(&s->up, sub->g, &s_ops, false, S_MAX_IN);
     s->body = json_incref(r->body);
     snprintf(s->svc, sizeof s->svc, "%s", r->svc);
     s->out = r->out;
     s->err = r->err;
-    s->rd.need_mask = true;
-    s->rd.max_message = S_MAX_IN;
-    s->next = s_sessions;
-    s_sessions = s;
-    s->timer = rt_timer_add(s->g->a, S_UPGRADE_WAIT_MS, false, s_on_upgrade_timeout, s);
-    struct MHD_Response *resp = MHD_create_response_for_upgrade(s_on_upgrade, s);
-    enum MHD_Result ok = MHD_NO;
-    if (resp) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
-        MHD_add_response_header(resp, "Sec-WebSocket-Accept", r->accept);
-        MHD_add_response_header(resp, "Sec-WebSocket-Protocol", r->proto);
-        ok = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
-        MHD_destroy_response(resp);
-    }
-    if (ok != MHD_YES)
-        s_sess_free(s);
+    const char *headers[] = {MHD_HTTP_HEADER_UPGRADE, "websocket", "Sec-WebSocket-Accept",
+                             r->accept, "Sec-WebSocket-Protocol", r->proto, NULL};
+    enum MHD_Result ok = gw_up_answer(&s->up, c, headers);
     sub->destroy(sub);
     return ok;
-}
-
-void gw_exec_stop_all(gw_t *g)
-{
-    for (s_sess_t *s = s_sessions, *next; s; s = next) {
-        next = s->next;
-        if (s->g != g || !s->upgraded)
-            continue;
-        rt_fd_remove(g->a, s->fd);
-        MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
-        s_sess_free(s);
-    }
 }
 
 /* ---- before the upgrade ------------------------------------------------------------ */

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "actors/gateway/internal.h"
+#include "actors/gateway/upgrade.h"
 #include "actors/gateway/spdy.h"
 #include "actors/gateway/ws.h"
 #include "protocol/b64.h"
@@ -182,13 +183,10 @@ void gw_sub_forget(gw_t *g, const gw_conn_t *x)
     s->destroy(s);
 }
 
-static void s_pf_stop_all(gw_t *g);
-
 void gw_sub_stop_all(gw_t *g)
 {
     gw_logs_stop_all(g);
-    gw_exec_stop_all(g);
-    s_pf_stop_all(g);
+    gw_up_stop_all(g); /* exec and port-forward sessions */
 }
 
 /* ---- containers ------------------------------------------------------------------- */
@@ -263,8 +261,6 @@ const char *gw_sub_container(const json_t *pod, const char *name, json_t **err)
 #define S_IO_TIMEOUT_MS 20000    /* of one stream.io call */
 #define S_OPEN_TIMEOUT_MS 15000  /* of stream.open */
 #define S_PAIR_WAIT_MS 30000     /* for a pair's second stream (the kubelet's default) */
-#define S_LINGER_MS 3000         /* wait for the client's close frame */
-#define S_UPGRADE_WAIT_MS 900000 /* beyond MHD's connection timeout */
 #define S_PF_SVC_MAX (GW_NAME_MAX + 16)
 
 typedef struct s_pf s_pf_t;
@@ -294,22 +290,12 @@ typedef struct s_pair {
 
 /* An upgraded connection (or one about to be). */
 struct s_pf {
-    uint64_t id;
-    gw_t *g;
-    int fd;
-    struct MHD_UpgradeResponseHandle *urh;
+    gw_up_t up; /* first: the socket, WebSocket framing or raw bytes, output */
     char ns[64], name[GW_NAME_MAX + 1], uid[64];
     char svc[S_PF_SVC_MAX];
-    bool raw; /* SPDY on the socket itself (no WebSocket) */
-    bool upgraded, closing, peer_closed, dead, broken;
-    short events;
-    int timer;
-    gw_ws_reader_t rd;
-    uint8_t *in; /* socket bytes not yet parsed (WebSocket frames) */
-    size_t inlen, incap;
+    bool broken;
     uint8_t *sp; /* SPDY bytes not yet parsed */
     size_t splen, spcap;
-    gw_ws_out_t o;
     gw_spdy_hdec_t *hdec;
     gw_spdy_henc_t *henc;
     uint32_t last_sid;
@@ -319,10 +305,7 @@ struct s_pf {
     size_t up_total;  /* sum of the pairs' uplen */
     s_pair_t *pairs;
     uint64_t next_pair;
-    struct s_pf *next;
 };
-
-static s_pf_t *s_pfs;
 
 /* What a kubelet call's reply needs to find its pair again. */
 typedef struct s_ref {
@@ -333,18 +316,7 @@ typedef struct s_ref {
 
 static s_pf_t *s_pf_find(uint64_t id)
 {
-    for (s_pf_t *p = s_pfs; p; p = p->next)
-        if (p->id == id)
-            return p;
-    return NULL;
-}
-
-static bool s_pf_alive(const s_pf_t *x)
-{
-    for (s_pf_t *p = s_pfs; p; p = p->next)
-        if (p == x)
-            return true;
-    return false;
+    return (s_pf_t *)gw_up_find(id); /* ids are unique across the gateway's sessions */
 }
 
 static s_pair_t *s_ref_pair(const s_ref_t *r)
@@ -373,7 +345,7 @@ static s_ref_t *s_ref_new(const s_pair_t *p, size_t n)
     s_ref_t *r = calloc(1, sizeof *r);
     if (!r)
         abort();
-    r->pf = p->pf->id;
+    r->pf = p->pf->up.id;
     r->pair = p->id;
     r->n = n;
     snprintf(r->svc, sizeof r->svc, "%s", p->pf->svc);
@@ -405,10 +377,10 @@ static void s_buf_put(uint8_t **data, size_t *len, size_t *cap, const void *src,
  * WebSocket message. */
 static void s_out(s_pf_t *pf, const uint8_t *hdr, size_t hl, const void *data, size_t len)
 {
-    gw_ws_out_t *o = &pf->o;
-    if (pf->closing)
+    gw_ws_out_t *o = &pf->up.o;
+    if (pf->up.closing)
         return;
-    if (!pf->raw) {
+    if (!pf->up.raw) {
         gw_ws_out_frame(o, GW_WS_BINARY, hdr, hl, data, len);
         return;
     }
@@ -454,52 +426,17 @@ static void s_consumed(s_pf_t *pf, uint32_t sid, size_t n)
     s_out(pf, b, gw_spdy_window_update(b, 0, (uint32_t)n), NULL, 0);
 }
 
-static void s_pf_on_io(rt_actor_t *a, int fd, short revents, void *arg);
-
-static bool s_pf_want_read(const s_pf_t *pf)
+static bool s_pf_want_read(const gw_up_t *u)
 {
-    return !pf->peer_closed && pf->up_total < S_UP_HIGH;
+    return ((const s_pf_t *)u)->up_total < S_UP_HIGH;
 }
 
 static void s_pump_down_all(s_pf_t *pf);
 
-/* Writes what is buffered; polls for what the session can use next. */
-static void s_pf_flush(s_pf_t *pf)
-{
-    gw_ws_out_t *o = &pf->o;
-    bool was_high = o->len - o->off >= S_OUT_HIGH;
-    while (!pf->dead && o->off < o->len) {
-        ssize_t n = send(pf->fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0) {
-            pf->dead = true;
-            return;
-        }
-        o->off += (size_t)n;
-    }
-    if (pf->closing && pf->peer_closed && o->off == o->len)
-        pf->dead = true;
-    if (was_high && o->len - o->off < S_OUT_HIGH)
-        s_pump_down_all(pf);
-    short want = (short)((s_pf_want_read(pf) ? POLLIN : 0) | (o->off < o->len ? POLLOUT : 0));
-    if (pf->dead || want == pf->events)
-        return;
-    rt_fd_remove(pf->g->a, pf->fd);
-    pf->events = want;
-    if (rt_fd_add(pf->g->a, pf->fd, want, s_pf_on_io, pf) < 0)
-        pf->dead = true;
-}
-
-static void s_pf_settle(s_pf_t *pf);
-
 /* The end of every loop callback: output goes out, a dead session goes. */
 static void s_pf_done(s_pf_t *pf)
 {
-    s_pf_flush(pf);
-    s_pf_settle(pf);
+    gw_up_done(&pf->up);
 }
 
 /* ---- port-forward: pairs ------------------------------------------------------------- */
@@ -522,9 +459,9 @@ static void s_pair_free(s_pair_t *p)
         }
     }
     if (p->kstream && !p->pod_end) /* the kubelet frees a stream at its end itself */
-        s_kubelet_close(pf->g->a, pf->svc, p->kstream);
+        s_kubelet_close(pf->up.g->a, pf->svc, p->kstream);
     if (p->timer > 0)
-        rt_timer_cancel(pf->g->a, p->timer);
+        rt_timer_cancel(pf->up.g->a, p->timer);
     pf->up_total -= p->uplen;
     free(p->kstream);
     free(p->pod_err);
@@ -579,7 +516,7 @@ static bool s_kcall(s_pair_t *p, const char *op, json_t *body, int timeout_ms, r
 {
     rt_call_opts_t o = {.timeout_ms = timeout_ms};
     s_ref_t *r = s_ref_new(p, n);
-    int rc = rt_call(p->pf->g->a, p->pf->svc, op, body, &o, cb, r);
+    int rc = rt_call(p->pf->up.g->a, p->pf->svc, op, body, &o, cb, r);
     json_decref(body);
     if (rc < 0) {
         free(r);
@@ -657,7 +594,7 @@ static void s_pump_down(s_pair_t *p)
 {
     s_pf_t *pf = p->pf;
     if (!p->kstream || p->reading || p->ended || p->pod_end || p->d_gone || p->downlen ||
-        pf->o.len - pf->o.off >= S_OUT_HIGH || pf->closing)
+        pf->up.o.len - pf->up.o.off >= S_OUT_HIGH || pf->up.closing)
         return;
     json_t *b = json_pack("{s:s, s:i}", "stream", p->kstream, "waitMs", S_READ_WAIT_MS);
     p->reading = s_kcall(p, "stream.io", b, S_IO_TIMEOUT_MS, s_on_read, 0);
@@ -755,7 +692,7 @@ static void s_open(s_pair_t *p)
 {
     s_pf_t *pf = p->pf;
     if (p->timer > 0)
-        rt_timer_cancel(pf->g->a, p->timer);
+        rt_timer_cancel(pf->up.g->a, p->timer);
     p->timer = 0;
     json_t *b = json_pack("{s:s, s:s, s:s, s:i}", "type", "portforward", "namespace", pf->ns,
                           "name", pf->name, "port", p->port);
@@ -778,8 +715,6 @@ static void s_on_pair_timeout(rt_actor_t *a, void *arg)
 /* ---- port-forward: SPDY frames from the client ------------------------------------------ */
 
 /* Ends the session after a protocol error: GOAWAY, then the close frame. */
-static void s_pf_close(s_pf_t *pf, unsigned code, const char *reason);
-
 static void s_pf_broken(s_pf_t *pf, uint32_t status, unsigned ws_code, const char *why)
 {
     uint8_t b[GW_SPDY_CTRL_MAX];
@@ -787,7 +722,7 @@ static void s_pf_broken(s_pf_t *pf, uint32_t status, unsigned ws_code, const cha
     if (!pf->broken)
         s_out(pf, b, gw_spdy_goaway(b, pf->last_sid, status), NULL, 0);
     pf->broken = true;
-    s_pf_close(pf, ws_code, why);
+    gw_up_close(&pf->up, ws_code, why);
 }
 
 static s_pair_t *s_pair_by_sid(s_pf_t *pf, uint32_t sid, bool *is_data)
@@ -819,7 +754,7 @@ static s_pair_t *s_pair_get(s_pf_t *pf, const char *req, int port)
     p->dwin = pf->init_win;
     p->next = pf->pairs;
     pf->pairs = p;
-    p->timer = rt_timer_add(pf->g->a, S_PAIR_WAIT_MS, false, s_on_pair_timeout, p);
+    p->timer = rt_timer_add(pf->up.g->a, S_PAIR_WAIT_MS, false, s_on_pair_timeout, p);
     return p;
 }
 
@@ -1062,152 +997,45 @@ static void s_spdy_input(s_pf_t *pf, const uint8_t *data, size_t len)
     pf->splen -= used;
 }
 
-/* ---- port-forward: the WebSocket ------------------------------------------------------- */
+/* ---- port-forward: the session as gw_up sees it ------------------------------------------ */
 
-static void s_pf_free(s_pf_t *pf)
+static void s_pf_destroy(gw_up_t *u)
 {
-    for (s_pf_t **pp = &s_pfs; *pp; pp = &(*pp)->next) {
-        if (*pp == pf) {
-            *pp = pf->next;
-            break;
-        }
-    }
+    s_pf_t *pf = (s_pf_t *)u;
     while (pf->pairs)
         s_pair_free(pf->pairs);
-    if (pf->timer > 0)
-        rt_timer_cancel(pf->g->a, pf->timer);
     gw_spdy_hdec_destroy(&pf->hdec);
     gw_spdy_henc_destroy(&pf->henc);
-    gw_ws_reader_clear(&pf->rd);
-    gw_ws_out_clear(&pf->o);
-    free(pf->in);
     free(pf->sp);
     free(pf);
 }
 
-/* Ends a session marked dead: the socket goes back to MHD to be closed.
- * The last statement of every entry point that may have marked it. */
-static void s_pf_settle(s_pf_t *pf)
+/* SPDY bytes: binary WebSocket messages, or the socket's own bytes. */
+static void s_pf_input(gw_up_t *u, int opcode, const uint8_t *data, size_t len)
 {
-    if (!pf->dead)
-        return;
-    gw_t *g = pf->g;
-    if (pf->upgraded) {
-        rt_fd_remove(g->a, pf->fd);
-        MHD_upgrade_action(pf->urh, MHD_UPGRADE_ACTION_CLOSE);
-    }
-    s_pf_free(pf);
-    gw_kick(g);
-}
-
-static void s_pf_on_linger(rt_actor_t *a, void *arg)
-{
-    s_pf_t *pf = arg;
-    (void)a;
-    pf->timer = 0;
-    pf->dead = true;
-    s_pf_settle(pf);
-}
-
-static void s_pf_close(s_pf_t *pf, unsigned code, const char *reason)
-{
-    if (pf->closing)
-        return;
-    if (pf->raw) /* no closing handshake: done once the output is out */
-        pf->peer_closed = true;
-    else
-        gw_ws_out_close(&pf->o, code, reason);
-    pf->closing = true; /* after: s_out writes nothing more */
-    if (pf->timer > 0)
-        rt_timer_cancel(pf->g->a, pf->timer);
-    pf->timer = rt_timer_add(pf->g->a, S_LINGER_MS, false, s_pf_on_linger, pf);
-}
-
-static void s_ws_event(s_pf_t *pf, const gw_ws_event_t *ev)
-{
-    switch (ev->type) {
-    case GW_WS_EV_MESSAGE:
-        if (ev->opcode == GW_WS_BINARY)
-            s_spdy_input(pf, ev->data, ev->len);
-        else /* kubectl's tunnel refuses anything but binary messages too */
-            s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, GW_WS_CLOSE_PROTOCOL,
-                        "text message in a SPDY tunnel");
-        break;
-    case GW_WS_EV_PING:
-        if (!pf->closing)
-            gw_ws_out_frame(&pf->o, GW_WS_PONG, NULL, 0, ev->data, ev->len);
-        break;
-    case GW_WS_EV_CLOSE:
-        pf->peer_closed = true;
-        s_pf_close(pf, GW_WS_CLOSE_NORMAL, "");
-        break;
-    default:
-        break;
-    }
-}
-
-/* Socket bytes: WebSocket frames, each handled as it completes (a partial
- * one waits in pf->in for the next read), or SPDY frames themselves. */
-static void s_pf_input(s_pf_t *pf, const void *data, size_t len)
-{
-    if (pf->peer_closed)
-        return;
-    if (pf->raw) {
+    s_pf_t *pf = (s_pf_t *)u;
+    if (u->raw || opcode == GW_WS_BINARY)
         s_spdy_input(pf, data, len);
-        return;
-    }
-    if (len > S_MAX_WS_MSG + GW_WS_MAX_HEADER - pf->inlen) {
-        s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, GW_WS_CLOSE_TOO_BIG, "input too large");
-        pf->peer_closed = true;
-        return;
-    }
-    s_buf_put(&pf->in, &pf->inlen, &pf->incap, data, len);
-    size_t used = 0;
-    while (!pf->peer_closed && used < pf->inlen) {
-        gw_ws_event_t ev;
-        ssize_t n = gw_ws_read(&pf->rd, pf->in + used, pf->inlen - used, &ev);
-        if (n == GW_WS_PARTIAL)
-            break;
-        if (n < 0) {
-            s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, gw_ws_close_code_for(n),
-                        "bad WebSocket input");
-            pf->peer_closed = true; /* nothing more is read */
-            used = pf->inlen;
-            break;
-        }
-        used += (size_t)n;
-        s_ws_event(pf, &ev);
-    }
-    memmove(pf->in, pf->in + used, pf->inlen - used);
-    pf->inlen -= used;
+    else /* kubectl's tunnel refuses anything but binary messages too */
+        s_pf_broken(pf, GW_SPDY_GOAWAY_PROTOCOL_ERROR, GW_WS_CLOSE_PROTOCOL,
+                    "text message in a SPDY tunnel");
 }
 
-static void s_pf_read_socket(s_pf_t *pf)
+static void s_pf_on_broken(gw_up_t *u, unsigned code, const char *why)
 {
-    uint8_t buf[16384];
-    while (s_pf_want_read(pf) && !pf->dead) {
-        ssize_t n = recv(pf->fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0) { /* the client is gone */
-            pf->dead = true;
-            return;
-        }
-        s_pf_input(pf, buf, (size_t)n);
-    }
+    s_pf_broken((s_pf_t *)u, GW_SPDY_GOAWAY_PROTOCOL_ERROR, code, why);
 }
 
-static void s_pf_on_io(rt_actor_t *a, int fd, short revents, void *arg)
+static void s_pf_pump(gw_up_t *u)
 {
-    s_pf_t *pf = arg;
-    (void)a;
-    (void)fd;
-    if (revents & (POLLIN | POLLERR | POLLHUP))
-        s_pf_read_socket(pf);
-    s_pf_done(pf);
+    s_pump_down_all((s_pf_t *)u);
 }
+
+static const gw_up_ops_t s_pf_ops = {.input = s_pf_input,
+                                     .broken = s_pf_on_broken,
+                                     .want_read = s_pf_want_read,
+                                     .pump = s_pf_pump,
+                                     .destroy = s_pf_destroy};
 
 /* ---- port-forward: the upgrade -------------------------------------------------------- */
 
@@ -1228,64 +1056,20 @@ static void s_pfreq_destroy(gw_sub_t *sub)
     free(sub);
 }
 
-static void s_pf_on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
-                            size_t extra_len, MHD_socket sock,
-                            struct MHD_UpgradeResponseHandle *urh)
-{
-    s_pf_t *pf = cls;
-    (void)c;
-    (void)con_cls;
-    if (!s_pf_alive(pf)) { /* waited too long: given up on */
-        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-        return;
-    }
-    if (pf->timer > 0)
-        rt_timer_cancel(pf->g->a, pf->timer);
-    pf->timer = 0;
-    pf->fd = sock;
-    pf->urh = urh;
-    pf->upgraded = true;
-    pf->events = POLLIN;
-    fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
-    /* small frames (SYN_REPLY, FIN) must not wait for the client's delayed ACK */
-    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
-    if (rt_fd_add(pf->g->a, sock, POLLIN, s_pf_on_io, pf) < 0)
-        pf->dead = true;
-    else if (extra_len)
-        s_pf_input(pf, extra, extra_len);
-    s_pf_done(pf);
-}
-
-static void s_pf_on_upgrade_timeout(rt_actor_t *a, void *arg)
-{
-    s_pf_t *pf = arg;
-    (void)a;
-    pf->timer = 0;
-    s_pf_free(pf);
-}
-
 static s_pf_t *s_pf_new(gw_t *g, const s_pfreq_t *r)
 {
     s_pf_t *pf = calloc(1, sizeof *pf);
     if (!pf)
         abort();
-    pf->id = gw_next_id(g);
-    pf->g = g;
-    pf->fd = -1;
+    gw_up_init(&pf->up, g, &s_pf_ops, r->raw, S_MAX_WS_MSG);
     snprintf(pf->ns, sizeof pf->ns, "%s", r->ns);
     snprintf(pf->name, sizeof pf->name, "%s", r->name);
     snprintf(pf->uid, sizeof pf->uid, "%s", r->uid);
     snprintf(pf->svc, sizeof pf->svc, "%s", r->svc);
-    pf->raw = r->raw;
-    pf->rd.need_mask = true;
-    pf->rd.max_message = S_MAX_WS_MSG;
     pf->hdec = gw_spdy_hdec_new();
     pf->henc = gw_spdy_henc_new();
     pf->init_win = GW_SPDY_INITIAL_WINDOW;
     pf->conn_win = GW_SPDY_INITIAL_WINDOW;
-    pf->next = s_pfs;
-    s_pfs = pf;
-    pf->timer = rt_timer_add(g->a, S_UPGRADE_WAIT_MS, false, s_pf_on_upgrade_timeout, pf);
     return pf;
 }
 
@@ -1293,36 +1077,13 @@ static enum MHD_Result s_pf_answer(gw_sub_t *sub, struct MHD_Connection *c)
 {
     s_pfreq_t *r = (s_pfreq_t *)sub;
     s_pf_t *pf = s_pf_new(sub->g, r);
-    struct MHD_Response *resp = MHD_create_response_for_upgrade(s_pf_on_upgrade, pf);
-    enum MHD_Result ok = MHD_NO;
-    if (resp && r->raw) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, S_SPDY_UPGRADE);
-        MHD_add_response_header(resp, S_STREAM_PROTOCOL_HEADER, S_PF_STREAM_PROTOCOL);
-    } else if (resp) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
-        MHD_add_response_header(resp, "Sec-WebSocket-Accept", r->accept);
-        MHD_add_response_header(resp, "Sec-WebSocket-Protocol", S_PF_PROTOCOL);
-    }
-    if (resp) {
-        ok = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
-        MHD_destroy_response(resp);
-    }
-    if (ok != MHD_YES)
-        s_pf_free(pf);
+    const char *spdy[] = {MHD_HTTP_HEADER_UPGRADE, S_SPDY_UPGRADE, S_STREAM_PROTOCOL_HEADER,
+                          S_PF_STREAM_PROTOCOL, NULL};
+    const char *ws[] = {MHD_HTTP_HEADER_UPGRADE, "websocket", "Sec-WebSocket-Accept", r->accept,
+                        "Sec-WebSocket-Protocol", S_PF_PROTOCOL, NULL};
+    enum MHD_Result ok = gw_up_answer(&pf->up, c, r->raw ? spdy : ws);
     sub->destroy(sub);
     return ok;
-}
-
-static void s_pf_stop_all(gw_t *g)
-{
-    for (s_pf_t *pf = s_pfs, *next; pf; pf = next) {
-        next = pf->next;
-        if (pf->g != g || !pf->upgraded)
-            continue;
-        rt_fd_remove(g->a, pf->fd);
-        MHD_upgrade_action(pf->urh, MHD_UPGRADE_ACTION_CLOSE);
-        s_pf_free(pf);
-    }
 }
 
 /* ---- port-forward: before the upgrade --------------------------------------------------- */

@@ -229,6 +229,6 @@ bool gw_sub_truthy(const char *v);
 enum MHD_Result gw_logs_start(struct gw *g, struct gw_conn *x, const char *method);
 enum MHD_Result gw_exec_start(struct gw *g, struct gw_conn *x, const char *method);
 void gw_logs_stop_all(struct gw *g);
-void gw_exec_stop_all(struct gw *g);
+
 
 #endif
