@@ -31,39 +31,20 @@ mkdir -p "$T" "$HOME" "$ZKUBE_HOME" "$WORK/bin" "$WWW/cgi-bin"
 GW_PID=""
 PF_PIDS=""
 
-kill_containers() { # every container process the process driver started
-    for f in "$ZKUBE_HOME"/kubelet/*/driver/containers/*.pid; do
-        [ -f "$f" ] || continue
-        read -r pid _ shim _ <"$f"
-        kill -9 "-$pid" "$pid" "$shim" 2>/dev/null
-    done
-}
+PD_NAME=kubectl_portforward
+. "$ROOT/tests/e2e/lib/process.sh"
 cleanup() {
     for p in $PF_PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
     "$ZKUBE" down >/dev/null 2>&1
-    kill_containers
+    pd_kill_containers
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { echo "ok - kubectl_portforward.$1"; }
-nok() {
-    echo "not ok - kubectl_portforward.$1"
-    { echo "  --- $1: rc=$(cat "$T/rc" 2>/dev/null)"; sed 's/^/  out: /' "$T/out" 2>/dev/null | head -20
-      sed 's/^/  err: /' "$T/err" 2>/dev/null | head -10; } >&2
-}
-verdict() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1"; false; fi; }
 # k ARGS...: kubectl against the gateway; stdout, stderr, exit code land in $T
 k() { "$KUBECTL" --server "http://127.0.0.1:$PORT" "$@" >"$T/out" 2>"$T/err"; echo $? >"$T/rc"; }
-rc_is() { [ "$(cat "$T/rc")" = "$1" ]; }
-# wait_for SECONDS COMMAND...: polls (10 per second) until COMMAND succeeds
-wait_for() {
-    n=$(($1 * 10)); shift
-    while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-    return 1
-}
 jp() { "$KUBECTL" --server "http://127.0.0.1:$PORT" get "$1" "$2" -o jsonpath="$3" 2>/dev/null; }
 rand_port() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000)); }
 free_port() { # a loopback port nothing listens on (best effort)

@@ -20,39 +20,20 @@ T="$ZKUBE_HOME/t"
 mkdir -p "$T"
 KL_PID=""
 
-# every container process the process driver started (pid files: PID START SHIM SHIMSTART)
-kill_containers() {
-    for f in "$ZKUBE_HOME"/kubelet/*/driver/containers/*.pid; do
-        [ -f "$f" ] || continue
-        read -r pid _ shim _ <"$f"
-        kill -9 "-$pid" "$pid" "$shim" 2>/dev/null
-    done
-}
+PD_NAME=kubelet_process
+. "$ROOT/tests/e2e/lib/process.sh"
+pd_nok_extra() { tail -15 "$T/kubelet.log" 2>/dev/null | sed 's/^/  kubelet: /'; }
 cleanup() {
     [ -n "$KL_PID" ] && kill -9 "$KL_PID" 2>/dev/null
     "$ZKUBE" down >/dev/null 2>&1
     "$ZKUBE" kubelet cleanup >/dev/null 2>&1
-    kill_containers
+    pd_kill_containers
     rm -rf "$ZKUBE_HOME"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { echo "ok - kubelet_process.$1"; }
-nok() {
-    echo "not ok - kubelet_process.$1"
-    { echo "  --- $1"; sed 's/^/  out: /' "$T/out" 2>/dev/null | head -20
-      sed 's/^/  err: /' "$T/err" 2>/dev/null | head -10
-      tail -15 "$T/kubelet.log" 2>/dev/null | sed 's/^/  kubelet: /'; } >&2
-}
-verdict() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1"; fi; }
 k() { "$KC" "$@" >"$T/out" 2>"$T/err"; }
-# wait_for SECONDS COMMAND...: polls (10 per second) until COMMAND succeeds.
-wait_for() {
-    n=$(($1 * 10)); shift
-    while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-    return 1
-}
 jp() { "$KC" get "$1" "$2" -o jsonpath="$3" 2>/dev/null; }
 start_kubelet() {
     "$KUBELET_BIN" kubelet --node n1 --driver process --heartbeat 2 >>"$T/kubelet.log" 2>&1 &

@@ -19,40 +19,20 @@ T="$ZKUBE_HOME/t"
 mkdir -p "$T"
 FOLLOW_PID=""
 
-kill_containers() { # every container process the process driver started
-    for f in "$ZKUBE_HOME"/kubelet/*/driver/containers/*.pid; do
-        [ -f "$f" ] || continue
-        read -r pid _ shim _ <"$f"
-        kill -9 "-$pid" "$pid" "$shim" 2>/dev/null
-    done
-}
+PD_NAME=logs_exec
+. "$ROOT/tests/e2e/lib/process.sh"
 cleanup() {
     [ -n "$FOLLOW_PID" ] && kill -9 "$FOLLOW_PID" 2>/dev/null
     "$ZKUBE" down >/dev/null 2>&1
-    kill_containers
+    pd_kill_containers
     rm -rf "$ZKUBE_HOME"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { echo "ok - logs_exec.$1"; }
-nok() {
-    echo "not ok - logs_exec.$1"
-    { echo "  --- $1"; sed 's/^/  out: /' "$T/out" 2>/dev/null | head -20
-      sed 's/^/  err: /' "$T/err" 2>/dev/null | head -10; } >&2
-}
-verdict() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1"; fi; }
 k() { "$KC" "$@" >"$T/out" 2>"$T/err"; }
-# wait_for SECONDS COMMAND...: polls (10 per second) until COMMAND succeeds.
-wait_for() {
-    n=$(($1 * 10)); shift
-    while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-    return 1
-}
 jp() { "$KC" get "$1" "$2" -o jsonpath="$3" 2>/dev/null; }
 running() { [ "$(jp pod "$1" '{.status.phase}')" = Running ]; }
-out_is() { [ "$(cat "$T/out")" = "$1" ]; }
-err_is() { [ "$(cat "$T/err")" = "$1" ]; }
 
 if [ ! -x "$ZKUBE" ] || [ ! -x "$KC" ]; then
     echo "not ok - logs_exec.build (bin/zkube or bin/zkubectl missing)"; exit 1
