@@ -92,11 +92,49 @@ TEST(args_errors_are_kubectls)
     CHECK(s_parse(&a, err, "get pods -n") != 0);
     CHECK_CONTAINS(err, "flag needs an argument");
     CHECK(s_parse(&a, err, "scale rc x --replicas=abc") != 0);
-    CHECK_CONTAINS(err, "invalid argument \"abc\" for \"replicas\" flag");
+    CHECK_CONTAINS(err, "invalid argument \"abc\" for \"--replicas\" flag");
     CHECK(s_parse(&a, err, "delete po x --cascade=sometimes") != 0);
     CHECK_CONTAINS(err, "invalid cascade value (sometimes)");
     CHECK(s_parse(&a, err, "get po -o jsonpath=") != 0);
     CHECK(s_parse(&a, err, "get po --watch=maybe") != 0);
+}
+
+TEST(args_expose_flags)
+{
+    ctl_args_t a;
+    char err[CTL_ERR] = "";
+    REQUIRE(s_parse(&a, err, "expose rc kubia --port 80 --target-port=8080 --type NodePort "
+                             "-l a=b --selector x=y --name foo --dry-run=client -o yaml") == 0);
+    CHECK_EQ_STR(a.verb, "expose");
+    CHECK_EQ_STR(a.port, "80");
+    CHECK_EQ_STR(a.target_port, "8080");
+    CHECK_EQ_STR(a.patch_type, "NodePort");
+    CHECK_EQ_STR(a.labels, "a=b"); /* expose's -l is --labels */
+    CHECK_EQ_STR(a.selector, "x=y");
+    CHECK_EQ_STR(a.name, "foo");
+    CHECK_EQ_STR(a.dry_run, "client");
+    CHECK(ctl_args_check_dry_run(&a, err, sizeof err) == 0);
+    REQUIRE(s_parse(&a, err, "expose rc kubia --dry-run") == 0);
+    CHECK_EQ_STR(a.dry_run, "unchanged"); /* bare: takes no value from the next word */
+    CHECK_EQ_INT(a.npos, 2);
+    REQUIRE(s_parse(&a, err, "get pods -l app=kubia") == 0);
+    CHECK_EQ_STR(a.selector, "app=kubia");
+    CHECK(a.labels == NULL);
+}
+
+TEST(args_dry_run_values)
+{
+    ctl_args_t a;
+    char err[CTL_ERR] = "";
+    REQUIRE(s_parse(&a, err, "expose rc x --dry-run=bogus") == 0);
+    CHECK(ctl_args_check_dry_run(&a, err, sizeof err) != 0);
+    CHECK_EQ_STR(err, "Invalid dry-run value (bogus). Must be \"none\", \"server\", or "
+                      "\"client\".");
+    /* verbs that would ignore it refuse it rather than write for real */
+    REQUIRE(s_parse(&a, err, "create -f x.yaml --dry-run=client") == 0);
+    CHECK(ctl_args_check_dry_run(&a, err, sizeof err) != 0);
+    REQUIRE(s_parse(&a, err, "create -f x.yaml --dry-run=none") == 0);
+    CHECK(ctl_args_check_dry_run(&a, err, sizeof err) == 0);
 }
 
 TEST(kinds_resolve_every_spelling)

@@ -90,11 +90,7 @@ int ctl_doc_ns(const ctl_t *c, const proto_kind_t *k, json_t *doc, const char **
     return 0;
 }
 
-/* Shared per-document walk: resolves kind and namespace, then calls fn. */
-typedef int(s_doc_fn)(ctl_t *c, const proto_kind_t *k, const char *ns, json_t *doc,
-                      const char *file);
-
-static int s_each_doc(ctl_t *c, s_doc_fn *fn)
+int ctl_each_doc(ctl_t *c, ctl_doc_fn *fn)
 {
     json_t *docs = NULL;
     if (ctl_load_files(c->args, &docs))
@@ -174,12 +170,12 @@ int ctl_cmd_create(ctl_t *c)
     if (a->nfiles == 0 && a->npos == 2 &&
         (!strcmp(a->pos[0], "namespace") || !strcmp(a->pos[0], "ns")))
         return s_create_namespace(c);
-    return s_each_doc(c, s_create_one);
+    return ctl_each_doc(c, s_create_one);
 }
 
 int ctl_cmd_replace(ctl_t *c)
 {
-    return s_each_doc(c, s_replace_one);
+    return ctl_each_doc(c, s_replace_one);
 }
 
 /* The annotation's key has dots, so dotted-path accessors cannot reach it. */
@@ -240,13 +236,15 @@ static int s_apply_existing(ctl_t *c, const proto_kind_t *k, const char *ns, con
                             const json_t *live, const char *applied, const char *file)
 {
     char ref[512];
+    /* kubectl names the object by its resource here ("pods/x"), not its kind */
+    snprintf(ref, sizeof ref, "%s/%s", k->resource, proto_obj_name(live));
     if (!s_last_applied_of(live))
         fprintf(stderr,
                 "Warning: resource %s is missing the %s annotation which is required by "
                 "kubectl apply. kubectl apply should only be used on resources created "
                 "declaratively by either kubectl create --save-config or kubectl apply. The "
                 "missing annotation will be patched automatically.\n",
-                ctl_obj_ref(live, ref, sizeof ref), CTL_LAST_APPLIED);
+                ref, CTL_LAST_APPLIED);
     json_t *p = s_apply_patch(doc, live, applied);
     if (!p) {
         s_done(k, doc, "unchanged");
@@ -334,5 +332,5 @@ int ctl_cmd_apply(ctl_t *c)
         fprintf(stderr, "error: --force-conflicts only works with --server-side\n");
         return 1;
     }
-    return s_each_doc(c, c->args->server_side ? s_apply_server_side : s_apply_one);
+    return ctl_each_doc(c, c->args->server_side ? s_apply_server_side : s_apply_one);
 }

@@ -11,7 +11,8 @@
 
 #include "tools/zkubectl/ctl.h"
 
-typedef enum { S_STR, S_BOOL, S_INT, S_LONG, S_FILE, S_OUT } s_type_t;
+/* S_OPT: a string whose value is optional (only `--flag=v` gives one). */
+typedef enum { S_STR, S_BOOL, S_INT, S_LONG, S_FILE, S_OUT, S_OPT } s_type_t;
 
 typedef struct s_flag {
     const char *lng; /* without "--" */
@@ -49,7 +50,19 @@ static const s_flag_t s_flags[] = {
     {"server-side", 0, S_BOOL, S_OFF(server_side)},
     {"force-conflicts", 0, S_BOOL, S_OFF(force_conflicts)},
     {"field-manager", 0, S_STR, S_OFF(field_manager)},
+    {"dry-run", 0, S_OPT, S_OFF(dry_run)},
+    {"port", 0, S_STR, S_OFF(port)},
+    {"target-port", 0, S_STR, S_OFF(target_port)},
+    {"protocol", 0, S_STR, S_OFF(protocol)},
+    {"name", 0, S_STR, S_OFF(name)},
+    {"labels", 0, S_STR, S_OFF(labels)},
+    {"external-ip", 0, S_STR, S_OFF(external_ip)},
+    {"cluster-ip", 0, S_STR, S_OFF(cluster_ip)},
+    {"session-affinity", 0, S_STR, S_OFF(session_affinity)},
+    {"load-balancer-ip", 0, S_STR, S_OFF(load_balancer_ip)},
 };
+/* expose's -l is --labels (the service's own), not --selector */
+static const s_flag_t s_expose_l = {"labels", 'l', S_STR, S_OFF(labels)};
 #define S_NFLAGS (sizeof s_flags / sizeof s_flags[0])
 
 static const s_flag_t *s_find_long(const char *name, size_t len)
@@ -60,8 +73,10 @@ static const s_flag_t *s_find_long(const char *name, size_t len)
     return NULL;
 }
 
-static const s_flag_t *s_find_short(char c)
+static const s_flag_t *s_find_short(const ctl_args_t *a, char c)
 {
+    if (c == 'l' && a->verb && !strcmp(a->verb, "expose"))
+        return &s_expose_l;
     for (size_t i = 0; i < S_NFLAGS; i++)
         if (s_flags[i].shrt == c)
             return &s_flags[i];
@@ -89,7 +104,7 @@ static int s_set_output(ctl_args_t *a, const char *v, char *err, size_t errlen)
         if (outs[i].arg && (!eq || !eq[1])) {
             snprintf(err, errlen, "%s template format specified but no template given",
                      outs[i].name);
-            return -EINVAL;
+            return -EDOM;
         }
         if (!outs[i].arg && eq)
             break;
@@ -102,7 +117,7 @@ static int s_set_output(ctl_args_t *a, const char *v, char *err, size_t errlen)
              "unable to match a printer suitable for the output format \"%s\", allowed "
              "formats are: custom-columns,json,jsonpath,jsonpath-file,name,wide,yaml",
              v);
-    return -EINVAL;
+    return -EDOM;
 }
 
 static int s_parse_bool(const char *v, bool *out)
@@ -133,21 +148,30 @@ static int s_store(ctl_args_t *a, const s_flag_t *f, const char *name, const cha
 {
     char *base = (char *)a;
     long n = 0;
+    char shown[80]; /* as cobra names the flag: "-w, --watch" or "--replicas" */
+    if (f->shrt)
+        snprintf(shown, sizeof shown, "-%c, --%s", f->shrt, f->lng);
+    else
+        snprintf(shown, sizeof shown, "--%s", f->lng);
+    (void)name;
     switch (f->type) {
     case S_STR:
         *(const char **)(base + f->off) = v;
+        return 0;
+    case S_OPT:
+        *(const char **)(base + f->off) = v ? v : "unchanged";
         return 0;
     case S_BOOL:
         if (s_parse_bool(v, (bool *)(base + f->off)) == 0)
             return 0;
         snprintf(err, errlen, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseBool: "
-                 "parsing \"%s\": invalid syntax", v, name, v);
+                 "parsing \"%s\": invalid syntax", v, shown, v);
         return -EINVAL;
     case S_INT:
     case S_LONG:
         if (s_parse_num(v, -1, f->type == S_INT ? 1000000000L : 1L << 31, &n) != 0) {
             snprintf(err, errlen, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: "
-                     "parsing \"%s\": invalid syntax", v, name, v);
+                     "parsing \"%s\": invalid syntax", v, shown, v);
             return -EINVAL;
         }
         if (f->type == S_INT)
@@ -182,7 +206,7 @@ static int s_long_flag(ctl_args_t *a, int argc, char **argv, int *i, char *err, 
         return -EINVAL;
     }
     const char *v = eq ? eq + 1 : NULL;
-    if (!v && f->type != S_BOOL) {
+    if (!v && f->type != S_BOOL && f->type != S_OPT) {
         if (*i + 1 >= argc) {
             snprintf(err, errlen, "flag needs an argument: %s", name);
             return -EINVAL;
@@ -197,7 +221,7 @@ static int s_short_flags(ctl_args_t *a, int argc, char **argv, int *i, char *err
 {
     const char *p = argv[*i] + 1;
     for (; *p; p++) {
-        const s_flag_t *f = s_find_short(*p);
+        const s_flag_t *f = s_find_short(a, *p);
         if (!f) {
             snprintf(err, errlen, "unknown shorthand flag: '%c' in %s", *p, argv[*i]);
             return -EINVAL;
@@ -236,6 +260,25 @@ static int s_add_pos(ctl_args_t *a, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* --dry-run: kubectl's values; only the verbs that honour it take it, so
+ * that no other verb quietly writes what the user meant to try. */
+int ctl_args_check_dry_run(const ctl_args_t *a, char *err, size_t errlen)
+{
+    const char *v = a->dry_run;
+    if (!v || !strcmp(v, "none") || !strcmp(v, "false"))
+        return 0;
+    if (strcmp(v, "client") && strcmp(v, "server") && strcmp(v, "unchanged") &&
+        strcmp(v, "true")) {
+        snprintf(err, errlen, "Invalid dry-run value (%s). Must be \"none\", \"server\", or "
+                 "\"client\".", v);
+        return -EINVAL;
+    }
+    if (a->verb && !strcmp(a->verb, "expose"))
+        return 0;
+    snprintf(err, errlen, "--dry-run is not supported by zkubectl %s", a->verb ? a->verb : "");
+    return -EINVAL;
+}
+
 int ctl_args_parse(int argc, char **argv, ctl_args_t *a, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
@@ -265,7 +308,7 @@ int ctl_args_parse(int argc, char **argv, ctl_args_t *a, char *err, size_t errle
                  "invalid cascade value (%s). Must be \"background\", \"foreground\", or "
                  "\"orphan\"",
                  a->cascade);
-        return -EINVAL;
+        return -EDOM;
     }
     return 0;
 }

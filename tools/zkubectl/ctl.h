@@ -58,11 +58,22 @@ typedef struct ctl_args {
     const char *patch_type; /* merge | json | strategic */
     bool server_side, force_conflicts; /* apply --server-side [--force-conflicts] */
     const char *field_manager;          /* --field-manager; NULL = "kubectl" */
+    const char *dry_run; /* --dry-run[=none|client|server]; bare: "unchanged" */
+    /* expose: --port --target-port --protocol --name --labels (-l there)
+     * --external-ip --cluster-ip --session-affinity --load-balancer-ip;
+     * --type lands in patch_type, --selector in selector */
+    const char *port, *target_port, *protocol, *name, *labels, *external_ip;
+    const char *cluster_ip, *session_affinity, *load_balancer_ip;
 } ctl_args_t;
 
-/* Parses argv (argv[0] is the program). 0, or -EINVAL with kubectl's
- * wording in err ("unknown flag: --foo"). */
+/* Parses argv (argv[0] is the program). 0, or an error with kubectl's
+ * wording in err: -EINVAL for what cobra rejects while parsing ("unknown
+ * flag: --foo"; kubectl adds a usage hint), -EDOM for a value kubectl
+ * checks afterwards (-o, --cascade). */
 int ctl_args_parse(int argc, char **argv, ctl_args_t *a, char *err, size_t errlen);
+/* --dry-run: a value kubectl knows, on a verb zkubectl does it for. 0, or
+ * -EINVAL with the message in err (kubectl adds no usage hint to it). */
+int ctl_args_check_dry_run(const ctl_args_t *a, char *err, size_t errlen);
 
 /* --- kinds and targets (resources.c) ------------------------------------ */
 
@@ -104,6 +115,12 @@ int ctl_call(ctl_t *c, const char *op, const json_t *body, json_t **reply);
 /* kubectl's rendering of a server error (Status) on stderr. ctx, when not
  * NULL, is e.g. `error when creating "x.yaml"`. */
 void ctl_print_status(const json_t *status, const char *ctx);
+/* kubectl's resource builder rewrites the message of a list that failed
+ * with 400 or 404: `Unable to find "/v1, Resource=pods" that match label
+ * selector "...", field selector "...": message` (`Unable to list ...`
+ * without selectors). Changes status in place. */
+void ctl_list_error_context(json_t *status, int code, const proto_kind_t *k,
+                            const ctl_args_t *a);
 /* Formats the message only (no newline) into buf. */
 const char *ctl_status_text(const json_t *status, const char *ctx, char *buf, size_t n);
 /* Request body {resource, namespace[, name]}; namespace "" when cluster-scoped. */
@@ -153,6 +170,20 @@ int ctl_exec_stream(ctl_t *c, const json_t *pod, json_t *open, bool in, bool tty
 int ctl_kubelet_call(ctl_t *c, const json_t *pod, const char *op, const json_t *body,
                      int timeout_ms, json_t **reply);
 
+/* expose_svc.c: what `kubectl expose` takes from its flags (NULL or ""
+ * when not given); ns is set only when -n was given (kubectl then puts it
+ * in a --dry-run=client object). */
+typedef struct ctl_expose_opts {
+    const char *port, *target_port, *protocol, *type, *name, *selector, *labels;
+    const char *external_ip, *cluster_ip, *session_affinity, *load_balancer_ip, *ns;
+} ctl_expose_opts_t;
+/* The Service kubectl expose makes for obj (an RC, RS, Deployment, Pod or
+ * Service), fields in the order kubectl's typed object prints them, with
+ * creationTimestamp null and an empty status as --dry-run=client shows.
+ * 0 and *svc (owned), or -EINVAL with kubectl's message (no "error: "). */
+int ctl_expose_service(const json_t *obj, const ctl_expose_opts_t *o, json_t **svc, char *err,
+                       size_t errlen);
+
 int ctl_cmd_get(ctl_t *c);
 int ctl_cmd_create(ctl_t *c);  /* create -f */
 int ctl_cmd_apply(ctl_t *c);   /* apply -f */
@@ -161,12 +192,21 @@ int ctl_cmd_delete(ctl_t *c);
 int ctl_cmd_describe(ctl_t *c);
 int ctl_cmd_label(ctl_t *c);    /* label and annotate */
 int ctl_cmd_scale(ctl_t *c);
+int ctl_cmd_expose(ctl_t *c);
 int ctl_cmd_patch(ctl_t *c);
 int ctl_cmd_api_resources(ctl_t *c);
 int ctl_cmd_version(ctl_t *c);
 
+/* kubectl's "You must provide one or more resources" error; returns 1. */
+int ctl_no_resources(void);
 /* Loads -f files into an array of {file, doc}; 0 or 1 (error printed). */
 int ctl_load_files(const ctl_args_t *a, json_t **docs);
+/* Runs fn on every document of the -f files, with its kind and namespace
+ * resolved (documents that have neither are reported and skipped). 0, or 1
+ * if anything failed. */
+typedef int(ctl_doc_fn)(ctl_t *c, const proto_kind_t *k, const char *ns, json_t *doc,
+                        const char *file);
+int ctl_each_doc(ctl_t *c, ctl_doc_fn *fn);
 /* Kind of a manifest document, or NULL with an error printed. */
 const proto_kind_t *ctl_doc_kind(const json_t *doc, const char *file);
 /* Sets / checks the namespace of a document against -n. 0 or 1. */

@@ -97,27 +97,10 @@ static int s_wait_gone(ctl_t *c)
     return 0;
 }
 
-static int s_delete_files(ctl_t *c)
+static int s_delete_doc(ctl_t *c, const proto_kind_t *k, const char *ns, json_t *doc,
+                        const char *file)
 {
-    json_t *docs = NULL;
-    if (ctl_load_files(c->args, &docs))
-        return 1;
-    int rc = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(docs, i, e)
-    {
-        json_t *doc = json_object_get(e, "doc");
-        const char *file = json_string_value(json_object_get(e, "file")), *ns;
-        const proto_kind_t *k = ctl_doc_kind(doc, file);
-        if (!k || ctl_doc_ns(c, k, doc, &ns)) {
-            rc = 1;
-            continue;
-        }
-        rc |= s_delete_one(c, k, ns, proto_obj_name(doc) ? proto_obj_name(doc) : "", file);
-    }
-    json_decref(docs);
-    return rc;
+    return s_delete_one(c, k, ns, proto_obj_name(doc) ? proto_obj_name(doc) : "", file);
 }
 
 /* -l / --all: list the kind, delete each. */
@@ -131,6 +114,7 @@ static int s_delete_matching(ctl_t *c, const proto_kind_t *k, int *found)
     int code = ctl_call(c, "list", b, &rep), rc = 0;
     json_decref(b);
     if (code >= 300) {
+        ctl_list_error_context(rep, code, k, c->args);
         ctl_print_status(rep, NULL);
         json_decref(rep);
         return 1;
@@ -175,26 +159,30 @@ static int s_delete_args(ctl_t *c)
             rc |= s_delete_one(c, t[i].kind, ctl_ns_for(c, t[i].kind), t[i].names[j], NULL);
     }
     if (bulk && found == 0 && !rc)
-        fprintf(stderr, "No resources found\n");
+        printf("No resources found\n"); /* kubectl delete says it on stdout */
     return rc;
+}
+
+int ctl_no_resources(void)
+{
+    fprintf(stderr, "error: You must provide one or more resources by argument or "
+                    "filename.\nExample resource specifications include:\n   '-f "
+                    "rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   "
+                    "'<resource>'\n");
+    return 1;
 }
 
 int ctl_cmd_delete(ctl_t *c)
 {
     const ctl_args_t *a = c->args;
-    if (a->nfiles == 0 && a->npos == 0) {
-        fprintf(stderr, "error: You must provide one or more resources by argument or "
-                        "filename.\nExample resource specifications include:\n   '-f "
-                        "rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   "
-                        "'<resource>'\n");
-        return 1;
-    }
+    if (a->nfiles == 0 && a->npos == 0)
+        return ctl_no_resources();
     if (a->force && a->grace == 0)
         fprintf(stderr, "Warning: Immediate deletion does not wait for confirmation that the "
                         "running resource has been terminated. The resource may continue to "
                         "run on the cluster indefinitely.\n");
     s_pending = json_array();
-    int rc = a->nfiles ? s_delete_files(c) : s_delete_args(c);
+    int rc = a->nfiles ? ctl_each_doc(c, s_delete_doc) : s_delete_args(c);
     rc |= s_wait_gone(c);
     json_decref(s_pending);
     s_pending = NULL;

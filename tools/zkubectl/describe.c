@@ -112,6 +112,11 @@ static void s_annotations(ctl_tw_t *tw, const json_t *m)
     }
 }
 
+void ctl_desc_annotations(ctl_tw_t *tw, const json_t *o)
+{
+    s_annotations(tw, proto_obj_get(o, "metadata.annotations"));
+}
+
 void ctl_desc_labels_annots(ctl_tw_t *tw, const json_t *o)
 {
     ctl_desc_map(tw, 0, "Labels:", proto_obj_get(o, "metadata.labels"));
@@ -198,47 +203,108 @@ void ctl_desc_events(ctl_t *c, ctl_tw_t *tw, const json_t *o)
 
 /* ---- generic layout ------------------------------------------------------ */
 
-/* "apiVersion" -> "API Version", "containerPort" -> "Container Port". */
+/* camelcase.Split's classes: a run ends where the class changes. */
+static int s_class(char ch)
+{
+    return islower((unsigned char)ch) ? 1 : isupper((unsigned char)ch) ? 2 : 3;
+}
+
+/* kubectl's smartLabelFor: "apiVersion" -> "API Version", "podIP" -> "Pod
+ * IP"; a field with characters other than letters and '-' stays as is. */
 static const char *s_smart_label(const char *k, char *buf, size_t n)
 {
-    size_t j = 0;
-    if (!strncmp(k, "api", 3) && isupper((unsigned char)k[3])) {
-        j = (size_t)snprintf(buf, n, "API");
-        k += 3;
+    static const char *const acronyms[] = {"API", "URL", "UID", "OSB", "GUID"};
+    for (const char *p = k; *p; p++)
+        if (!isalpha((unsigned char)*p) && *p != '-')
+            return k;
+    size_t j = 0, len = strlen(k);
+    for (size_t i = 0; i < len && j + 2 < n;) {
+        size_t e = i + 1;
+        while (e < len && s_class(k[e]) == s_class(k[i]))
+            e++;
+        /* a capital before lower case starts a word: "HTTPServer", "apiVersion" */
+        if (s_class(k[i]) == 2 && e < len && s_class(k[e]) == 1) {
+            if (e - i > 1)
+                e--;
+            else
+                while (e < len && s_class(k[e]) == 1)
+                    e++;
+        }
+        char part[128];
+        size_t pl = e - i < sizeof part - 1 ? e - i : sizeof part - 1, a = 0;
+        for (size_t x = 0; x < pl; x++)
+            part[x] = (char)toupper((unsigned char)k[i + x]);
+        part[pl] = 0;
+        while (a < sizeof acronyms / sizeof acronyms[0] && strcmp(part, acronyms[a]))
+            a++;
+        if (a == sizeof acronyms / sizeof acronyms[0]) { /* strings.Title */
+            memcpy(part, k + i, pl);
+            part[0] = (char)toupper((unsigned char)part[0]);
+        }
+        j += (size_t)snprintf(buf + j, n - j, "%s%s", j ? " " : "", part);
+        i = e;
     }
-    for (size_t i = 0; k[i] && j + 2 < n; i++) {
-        char ch = k[i];
-        bool up = isupper((unsigned char)ch) && i > 0 && !isupper((unsigned char)k[i - 1]);
-        if ((up || (i == 0 && j > 0)) && j + 3 < n)
-            buf[j++] = ' ';
-        buf[j++] = (char)(i == 0 ? toupper((unsigned char)ch) : ch);
-    }
-    buf[j] = 0;
     return buf;
 }
 
-static void s_generic_value(ctl_tw_t *tw, int lvl, const char *label, const json_t *v);
+static void s_generic_value(ctl_tw_t *tw, int lvl, const char *label, const json_t *v,
+                            const char *path);
 
-static void s_generic_map(ctl_tw_t *tw, int lvl, const json_t *m, bool top)
+static int s_cmp_keys(const void *a, const void *b)
 {
-    const char *k;
-    json_t *v;
-    char lab[256];
-    json_object_foreach((json_t *)m, k, v)
-    {
-        if (top && !strcmp(k, "metadata"))
-            continue;
-        s_generic_value(tw, lvl, s_smart_label(k, lab, sizeof lab), v);
-    }
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void s_generic_value(ctl_tw_t *tw, int lvl, const char *label, const json_t *v)
+/* Fields in sorted order, minus what the header already showed. */
+static void s_generic_map(ctl_tw_t *tw, int lvl, const json_t *m, const char *path)
+{
+    static const char *const skip[] = {".metadata.name", ".metadata.namespace",
+                                       ".metadata.labels", ".metadata.annotations",
+                                       ".metadata.managedFields"};
+    size_t n = json_object_size(m), i = 0;
+    const char **keys = calloc(n ? n : 1, sizeof *keys);
+    const char *k;
+    json_t *v;
+    if (!keys)
+        abort();
+    json_object_foreach((json_t *)m, k, v) keys[i++] = k;
+    qsort(keys, n, sizeof *keys, s_cmp_keys);
+    for (i = 0; i < n; i++) {
+        char sub[512], lab[256];
+        snprintf(sub, sizeof sub, "%s.%s", path, keys[i]);
+        size_t s = 0;
+        while (s < sizeof skip / sizeof skip[0] && strcmp(sub, skip[s]))
+            s++;
+        if (s == sizeof skip / sizeof skip[0])
+            s_generic_value(tw, lvl, s_smart_label(keys[i], lab, sizeof lab),
+                            json_object_get(m, keys[i]), sub);
+    }
+    free(keys);
+}
+
+/* A scalar as Go's %v prints what encoding/json decoded. */
+static char *s_scalar(const json_t *v)
+{
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (json_is_null(v))
+        return strdup("<nil>");
+    if (json_is_real(v)) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%g", json_real_value(v));
+        return strdup(buf);
+    }
+    return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+static void s_generic_value(ctl_tw_t *tw, int lvl, const char *label, const json_t *v,
+                            const char *path)
 {
     if (lvl > 20)
         return;
     if (json_is_object(v)) {
         ctl_tw_printf(tw, lvl, "%s:", label);
-        s_generic_map(tw, lvl + 1, v, false);
+        s_generic_map(tw, lvl + 1, v, path);
     } else if (json_is_array(v)) {
         ctl_tw_printf(tw, lvl, "%s:", label);
         size_t i;
@@ -246,13 +312,12 @@ static void s_generic_value(ctl_tw_t *tw, int lvl, const char *label, const json
         json_array_foreach(v, i, it)
         {
             if (json_is_object(it))
-                s_generic_map(tw, lvl + 1, it, false);
+                s_generic_map(tw, lvl + 1, it, path);
             else
-                s_generic_value(tw, lvl + 1, "", it);
+                s_generic_value(tw, lvl + 1, "", it, path);
         }
     } else {
-        char *s = json_is_string(v) ? strdup(json_string_value(v))
-                                    : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *s = s_scalar(v);
         if (*label)
             ctl_tw_printf(tw, lvl, "%s:\t%s", label, s ? s : "");
         else
@@ -261,33 +326,56 @@ static void s_generic_value(ctl_tw_t *tw, int lvl, const char *label, const json
     }
 }
 
+/* kubectl's generic describer: the header, then every field, sorted. */
 static void s_describe_generic(ctl_t *c, ctl_tw_t *tw, const json_t *o, const proto_kind_t *k)
 {
-    ctl_desc_meta(tw, o, k->namespaced);
+    ctl_desc_meta(tw, o, true);
     ctl_desc_labels_annots(tw, o);
-    s_generic_map(tw, 0, o, true);
+    s_generic_map(tw, 0, o, "");
     ctl_desc_events(c, tw, o);
 }
 
 /* ---- command --------------------------------------------------------------- */
 
+static void s_desc_rc(ctl_t *c, ctl_tw_t *tw, const json_t *o)
+{
+    ctl_desc_rc(c, tw, o, proto_kind_find("replicationcontrollers"));
+}
+
+static void s_desc_rs(ctl_t *c, ctl_tw_t *tw, const json_t *o)
+{
+    ctl_desc_rc(c, tw, o, proto_kind_find("replicasets"));
+}
+
+/* kubectl's describers by kind; any other kind gets the generic layout. */
+static const struct {
+    const char *kind;
+    void (*fn)(ctl_t *c, ctl_tw_t *tw, const json_t *o);
+} s_describers[] = {
+    {"Pod", ctl_desc_pod},
+    {"ReplicationController", s_desc_rc},
+    {"ReplicaSet", s_desc_rs},
+    {"Service", ctl_desc_service},
+    {"Node", ctl_desc_node},
+    {"Namespace", ctl_desc_namespace},
+    {"Job", ctl_desc_job},
+    {"CronJob", ctl_desc_cronjob},
+    {"Deployment", ctl_desc_deployment},
+    {"DaemonSet", ctl_desc_daemonset},
+    {"Endpoints", ctl_desc_endpoints},
+    {"Ingress", ctl_desc_ingress},
+    {"ConfigMap", ctl_desc_configmap},
+    {"Secret", ctl_desc_secret},
+};
+
 static void s_describe_obj(ctl_t *c, const proto_kind_t *k, const json_t *o)
 {
     ctl_tw_t *tw = ctl_tw_new(0, 2);
-    if (!strcmp(k->kind, "Pod"))
-        ctl_desc_pod(c, tw, o);
-    else if (!strcmp(k->kind, "ReplicationController") || !strcmp(k->kind, "ReplicaSet"))
-        ctl_desc_rc(c, tw, o, k);
-    else if (!strcmp(k->kind, "Service"))
-        ctl_desc_service(c, tw, o);
-    else if (!strcmp(k->kind, "Node"))
-        ctl_desc_node(c, tw, o);
-    else if (!strcmp(k->kind, "Namespace"))
-        ctl_desc_namespace(c, tw, o);
-    else if (!strcmp(k->kind, "Job"))
-        ctl_desc_job(c, tw, o);
-    else if (!strcmp(k->kind, "ConfigMap"))
-        ctl_desc_configmap(c, tw, o);
+    size_t i = 0, n = sizeof s_describers / sizeof s_describers[0];
+    while (i < n && strcmp(k->kind, s_describers[i].kind))
+        i++;
+    if (i < n)
+        s_describers[i].fn(c, tw, o);
     else
         s_describe_generic(c, tw, o, k);
     ctl_tw_flush(&tw, stdout);
@@ -333,9 +421,9 @@ int ctl_cmd_describe(ctl_t *c)
     int nt = 0, rc = 0;
     char err[CTL_ERR];
     if (c->args->npos == 0) {
-        fprintf(stderr, "You must specify the type of resource to describe. Use \"kubectl "
-                        "api-resources\" for a complete list of supported resources.\n\n"
-                        "error: Required resource not specified.\n");
+        fprintf(stderr, "error: You must specify the type of resource to describe. Use "
+                        "\"kubectl api-resources\" for a complete list of supported "
+                        "resources.\n");
         return 1;
     }
     if (ctl_targets_parse(c->args->pos, c->args->npos, t, CTL_MAX_TARGETS, &nt, NULL, err,

@@ -66,6 +66,43 @@ static int s_check_overwrite(const json_t *cur, const json_t *set, bool labels)
     return 1;
 }
 
+/* Compact JSON length of a label map, as the object's encoding would grow
+ * or shrink with it (an empty map is left out of the object). */
+static size_t s_map_len(const json_t *m)
+{
+    if (!json_object_size(m))
+        return 0;
+    char *s = json_dumps(m, JSON_COMPACT);
+    size_t n = s ? strlen(s) + sizeof "\"labels\":," : 0;
+    free(s);
+    return n;
+}
+
+/* kubectl label's message: "not labeled" when nothing changes; without
+ * --overwrite, "unlabeled" when the object's encoding got shorter (it
+ * compares the lengths of the old and new JSON); otherwise "labeled". */
+static const char *s_label_msg(const json_t *cur, const json_t *patch, bool changed,
+                               bool overwrite)
+{
+    if (!changed)
+        return "not labeled";
+    if (overwrite)
+        return "labeled";
+    json_t *after = json_is_object(cur) ? json_deep_copy(cur) : json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)patch, key, v)
+    {
+        if (json_is_null(v))
+            json_object_del(after, key);
+        else
+            json_object_set(after, key, v);
+    }
+    bool shorter = s_map_len(after) < s_map_len(cur);
+    json_decref(after);
+    return shorter ? "unlabeled" : "labeled";
+}
+
 /* Patches one object's labels/annotations. */
 static int s_label_obj(ctl_t *c, const proto_kind_t *k, const json_t *obj, const json_t *set,
                        const json_t *del, bool labels)
@@ -87,6 +124,7 @@ static int s_label_obj(ctl_t *c, const proto_kind_t *k, const json_t *obj, const
     json_t *v;
     json_object_foreach(m, key, v) if (!json_is_null(v)) changed |=
         !json_equal(v, json_object_get(cur, key));
+    const char *msg = !labels ? "annotated" : s_label_msg(cur, m, changed, c->args->overwrite);
     json_t *b = ctl_body(k, proto_obj_ns(obj), proto_obj_name(obj)), *rep = NULL;
     json_object_set_new(b, "patchType", json_string("merge"));
     json_object_set_new(b, "patch", json_pack("{s:{s:o}}", "metadata", field, m));
@@ -96,14 +134,15 @@ static int s_label_obj(ctl_t *c, const proto_kind_t *k, const json_t *obj, const
     if (code >= 300)
         ctl_print_status(rep, NULL);
     else
-        printf("%s %s\n", ctl_obj_ref(rep, ref, sizeof ref),
-               !labels ? "annotated" : changed ? "labeled" : "not labeled");
+        printf("%s %s\n", ctl_obj_ref(rep, ref, sizeof ref), msg);
     json_decref(rep);
     return code >= 300;
 }
 
-/* Objects named by targets (or -l / --all), fetched; errors printed. */
-static json_t *s_fetch_targets(ctl_t *c, const char *const *res, int nres, int *rc)
+/* Objects named by targets (or -l / --all), fetched; errors printed, or
+ * kept in *errs (the Status replies) when errs is not NULL. */
+static json_t *s_fetch_targets(ctl_t *c, const char *const *res, int nres, int *rc,
+                               json_t *errs)
 {
     ctl_target_t t[CTL_MAX_TARGETS];
     int nt = 0;
@@ -128,7 +167,12 @@ static json_t *s_fetch_targets(ctl_t *c, const char *const *res, int nres, int *
                 json_object_set_new(b, "name", json_string(t[i].names[j]));
             int code = ctl_call(c, bulk ? "list" : "get", b, &rep);
             if (code >= 300) {
-                ctl_print_status(rep, NULL);
+                if (bulk)
+                    ctl_list_error_context(rep, code, t[i].kind, c->args);
+                if (errs)
+                    json_array_append(errs, rep);
+                else
+                    ctl_print_status(rep, NULL);
                 *rc = 1;
             } else if (bulk) {
                 ctl_fix_items(json_object_get(rep, "items"), t[i].kind);
@@ -159,7 +203,7 @@ int ctl_cmd_label(ctl_t *c)
                 labels ? "label" : "annotation");
         rc = 1;
     }
-    json_t *objs = rc ? json_array() : s_fetch_targets(c, res, nres, &rc);
+    json_t *objs = rc ? json_array() : s_fetch_targets(c, res, nres, &rc, NULL);
     size_t i;
     json_t *o;
     json_array_foreach(objs, i, o)
@@ -205,6 +249,22 @@ static int s_scale_one(ctl_t *c, const proto_kind_t *k, const json_t *obj)
     return code >= 300;
 }
 
+/* kubectl scale reports a target it could not read inside "no objects
+ * passed to scale" when nothing was read at all. */
+static void s_scale_errors(const json_t *objs, const json_t *errs)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(errs, i, e)
+    {
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        if (json_array_size(objs) == 0 && i == 0 && msg)
+            fprintf(stderr, "error: no objects passed to scale %s\n", msg);
+        else if (json_array_size(objs))
+            ctl_print_status(e, NULL);
+    }
+}
+
 int ctl_cmd_scale(ctl_t *c)
 {
     int rc = 0;
@@ -212,7 +272,7 @@ int ctl_cmd_scale(ctl_t *c)
         fprintf(stderr, "error: required flag(s) \"replicas\" not set\n");
         return 1;
     }
-    json_t *objs = json_array();
+    json_t *objs = json_array(), *errs = json_array();
     if (c->args->nfiles) {
         json_t *docs = NULL;
         if (ctl_load_files(c->args, &docs))
@@ -233,12 +293,14 @@ int ctl_cmd_scale(ctl_t *c)
             n++;
         }
         json_decref(objs);
-        objs = n ? s_fetch_targets(c, res, n, &rc) : json_array();
+        objs = n ? s_fetch_targets(c, res, n, &rc, errs) : json_array();
         json_decref(docs);
     } else {
         json_decref(objs);
-        objs = s_fetch_targets(c, c->args->pos, c->args->npos, &rc);
+        objs = s_fetch_targets(c, c->args->pos, c->args->npos, &rc, errs);
     }
+    s_scale_errors(objs, errs);
+    json_decref(errs);
     size_t i;
     json_t *o;
     json_array_foreach(objs, i, o)
@@ -305,7 +367,7 @@ int ctl_cmd_patch(ctl_t *c)
         return 1;
     }
     int rc = 0;
-    json_t *objs = s_fetch_targets(c, a->pos, a->npos, &rc);
+    json_t *objs = s_fetch_targets(c, a->pos, a->npos, &rc, NULL);
     size_t i;
     json_t *o;
     json_array_foreach(objs, i, o)

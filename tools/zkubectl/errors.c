@@ -2,7 +2,8 @@
  * tools/zkubectl/errors.c — kubectl's rendering of server errors: a Status
  * becomes `Error from server (Reason): [context: ]message`, and an Invalid
  * Status with causes `The Kind "name" is invalid: field: message` (one
- * cause) or a bulleted list (several), as kubectl's cmdutil does.
+ * cause) or a bulleted list (several), as kubectl's cmdutil does; and the
+ * context kubectl's resource builder adds to a failed list.
  */
 #include <stdio.h>
 #include <string.h>
@@ -61,4 +62,21 @@ void ctl_print_status(const json_t *status, const char *ctx)
 {
     char buf[4096];
     fprintf(stderr, "%s\n", ctl_status_text(status, ctx, buf, sizeof buf));
+}
+
+void ctl_list_error_context(json_t *status, int code, const proto_kind_t *k,
+                            const ctl_args_t *a)
+{
+    const char *msg = proto_obj_str(status, "message");
+    if ((code != 400 && code != 404) || !msg || !json_is_object(status))
+        return;
+    char gvr[256], buf[4096];
+    snprintf(gvr, sizeof gvr, "%s%s%s, Resource=%s", k->group, "/", k->version, k->resource);
+    const char *ls = a->selector ? a->selector : "", *fs = a->field_selector ? a->field_selector : "";
+    if (!*ls && !*fs)
+        snprintf(buf, sizeof buf, "Unable to list \"%s\": %s", gvr, msg);
+    else
+        snprintf(buf, sizeof buf, "Unable to find \"%s\" that match label selector \"%s\", "
+                 "field selector \"%s\": %s", gvr, ls, fs, msg);
+    json_object_set_new(status, "message", json_string(buf));
 }

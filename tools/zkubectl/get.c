@@ -56,6 +56,7 @@ static json_t *s_fetch(ctl_t *c, const ctl_target_t *t, bool table, bool *failed
         int code = ctl_call(c, "list", b, &rep);
         json_decref(b);
         if (code >= 300) {
+            ctl_list_error_context(rep, code, t->kind, c->args);
             ctl_print_status(rep, NULL);
             json_decref(rep);
             *failed = true;
@@ -115,13 +116,28 @@ static void s_table_opts(const ctl_t *c, const proto_kind_t *k, bool several, ch
     o->kind_prefix = ctl_kind_prefix(k, pre, n);
 }
 
-static int s_get_tables(ctl_t *c, const ctl_target_t *t, int nt, bool several)
+/* kubectl prefixes names with their kind when what it got back (a table
+ * per listed kind, an object per name found) holds more than one kind. */
+static bool s_several_kinds(const ctl_target_t *t, json_t *const *tabs, int nt)
+{
+    for (int i = 0; i < nt; i++)
+        for (int j = i + 1; tabs[i] && j < nt; j++)
+            if (tabs[j] && t[j].kind != t[i].kind)
+                return true;
+    return false;
+}
+
+static int s_get_tables(ctl_t *c, const ctl_target_t *t, int nt)
 {
     bool failed = false, any_names = false;
     size_t shown = 0;
-    for (int i = 0; i < nt; i++) {
+    json_t *tabs[CTL_MAX_TARGETS] = {NULL};
+    for (int i = 0; i < nt && i < CTL_MAX_TARGETS; i++)
+        tabs[i] = s_fetch(c, &t[i], true, &failed);
+    bool several = s_several_kinds(t, tabs, nt);
+    for (int i = 0; i < nt && i < CTL_MAX_TARGETS; i++) {
         any_names |= t[i].nnames > 0;
-        json_t *tab = s_fetch(c, &t[i], true, &failed);
+        json_t *tab = tabs[i];
         size_t rows = json_array_size(json_object_get(tab, "rows"));
         if (rows > 0) {
             char pre[128];
@@ -152,10 +168,9 @@ static int s_get_objects(ctl_t *c, const ctl_target_t *t, int nt, bool several)
     }
     bool single = nt == 1 && t[0].nnames == 1 && !several;
     int rc = 0;
-    if (single && json_array_size(items) == 0)
+    /* kubectl prints nothing at all for -o name of an empty list */
+    if (json_array_size(items) == 0 && (single || c->args->out == CTL_OUT_NAME))
         rc = 0;
-    else if (json_array_size(items) == 0 && c->args->out == CTL_OUT_NAME)
-        s_no_resources(c, t, nt);
     else
         rc = ctl_print_objects(c->args, items, !single);
     json_decref(items);
@@ -329,7 +344,7 @@ static int s_get_files(ctl_t *c)
     }
     bool several = nt > 1;
     if (nt)
-        rc |= s_table_mode(c->args) ? s_get_tables(&c2, t, nt, several)
+        rc |= s_table_mode(c->args) ? s_get_tables(&c2, t, nt)
                                     : s_get_objects(&c2, t, nt, several);
     json_decref(docs);
     return rc;
@@ -370,5 +385,5 @@ int ctl_cmd_get(ctl_t *c)
         }
         return s_watch(c, &t[0]);
     }
-    return s_table_mode(a) ? s_get_tables(c, t, nt, several) : s_get_objects(c, t, nt, several);
+    return s_table_mode(a) ? s_get_tables(c, t, nt) : s_get_objects(c, t, nt, several);
 }

@@ -4,6 +4,7 @@
  * ZKUBE_HOME, and runs the verb. Exit codes as kubectl: 0, or 1 on any
  * error.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,8 @@ static const struct {
     {"label", ctl_cmd_label, "Update the labels on a resource"},
     {"annotate", ctl_cmd_label, "Update the annotations on a resource"},
     {"scale", ctl_cmd_scale, "Set a new size for a replication controller or replica set"},
+    {"expose", ctl_cmd_expose, "Take a replication controller, service, deployment or pod and "
+                               "expose it as a new Kubernetes service"},
     {"patch", ctl_cmd_patch, "Update fields of a resource"},
     {"api-resources", ctl_cmd_api_resources, "Print the supported API resources on the server"},
     {"version", ctl_cmd_version, "Print the client and server version information"},
@@ -58,9 +61,17 @@ int main(int argc, char **argv)
     ctl_args_t a;
     char err[CTL_ERR] = "";
     int rc = ctl_args_parse(argc, argv, &a, err, sizeof err);
+    if (rc == -EDOM) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
     if (rc) {
-        fprintf(stderr, "error: %s\nSee 'kubectl %s --help' for usage.\n", err,
+        fprintf(stderr, "Error: %s\nSee 'kubectl %s --help' for usage.\n", err,
                 a.verb ? a.verb : "");
+        return 1;
+    }
+    if (ctl_args_check_dry_run(&a, err, sizeof err)) {
+        fprintf(stderr, "error: %s\n", err);
         return 1;
     }
     if (!a.verb || (a.help && !a.verb))

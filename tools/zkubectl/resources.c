@@ -45,24 +45,30 @@ static ctl_target_t *s_target(ctl_target_t *t, int max, int *n, const proto_kind
     return &t[(*n)++];
 }
 
+typedef struct s_ranked {
+    const proto_kind_t *k;
+    size_t idx; /* position in the kind table, which is discovery's order */
+} s_ranked_t;
+
 static int s_cmp_all(const void *a, const void *b)
 {
-    const proto_kind_t *x = *(const proto_kind_t *const *)a, *y = *(const proto_kind_t *const *)b;
-    int c = strcmp(x->group, y->group);
-    return c ? c : strcmp(x->resource, y->resource);
+    const s_ranked_t *x = a, *y = b;
+    int c = strcmp(x->k->group, y->k->group);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* The "all" category in discovery order: core first, then by group. */
+/* The "all" category as kubectl expands it: core first, then by group,
+ * each group's kinds in the order its discovery document lists them. */
 static int s_add_all(ctl_target_t *t, int max, int *n)
 {
-    const proto_kind_t *ks[128];
+    s_ranked_t ks[128];
     size_t m = 0;
     for (size_t i = 0; i < proto_kind_count() && m < 128; i++)
         if (proto_kind_at(i)->in_all)
-            ks[m++] = proto_kind_at(i);
+            ks[m++] = (s_ranked_t){proto_kind_at(i), i};
     qsort(ks, m, sizeof ks[0], s_cmp_all);
     for (size_t i = 0; i < m; i++)
-        if (!s_target(t, max, n, ks[i]))
+        if (!s_target(t, max, n, ks[i].k))
             return -EINVAL;
     return 0;
 }
