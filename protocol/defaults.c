@@ -29,14 +29,29 @@ static void s_def(json_t *o, const char *key, json_t *val)
         json_decref(val);
 }
 
+/* The value is only made when it is wanted: defaulting a stored object
+ * again (every update does) then allocates nothing. */
+static bool s_wants(const json_t *o, const char *key)
+{
+    return json_is_object(o) && s_unset(json_object_get(o, key));
+}
+
 static void s_def_str(json_t *o, const char *key, const char *s)
 {
-    s_def(o, key, json_string(s));
+    if (s_wants(o, key))
+        json_object_set_new(o, key, json_string(s));
 }
 
 static void s_def_int(json_t *o, const char *key, json_int_t n)
 {
-    s_def(o, key, json_integer(n));
+    if (s_wants(o, key))
+        json_object_set_new(o, key, json_integer(n));
+}
+
+static void s_def_obj(json_t *o, const char *key)
+{
+    if (s_wants(o, key))
+        json_object_set_new(o, key, json_object());
 }
 
 static void s_http_get(json_t *h)
@@ -93,7 +108,7 @@ static void s_container(json_t *c, bool host_network)
     s_def_str(c, "imagePullPolicy", s_pull_policy(json_string_value(json_object_get(c, "image"))));
     s_def_str(c, "terminationMessagePath", "/dev/termination-log");
     s_def_str(c, "terminationMessagePolicy", "File");
-    s_def(c, "resources", json_object());
+    s_def_obj(c, "resources");
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(c, "ports"), i, p)
@@ -160,7 +175,7 @@ void proto_defaults_pod_spec(json_t *spec)
     s_def_str(spec, "dnsPolicy", "ClusterFirst");
     s_def_int(spec, "terminationGracePeriodSeconds", 30);
     s_def_str(spec, "schedulerName", "default-scheduler");
-    s_def(spec, "securityContext", json_object());
+    s_def_obj(spec, "securityContext");
     s_def(spec, "enableServiceLinks", json_true());
     json_t *sa = json_object_get(spec, "serviceAccount");
     if (json_is_string(sa) && json_string_length(sa))
@@ -201,12 +216,12 @@ static void s_rc(json_t *obj, json_t *spec)
 static void s_deployment(json_t *spec)
 {
     s_def_int(spec, "replicas", 1);
-    s_def(spec, "strategy", json_object());
+    s_def_obj(spec, "strategy");
     json_t *st = json_object_get(spec, "strategy");
     s_def_str(st, "type", "RollingUpdate");
     const char *type = json_string_value(json_object_get(st, "type"));
     if (type && strcmp(type, "RollingUpdate") == 0) {
-        s_def(st, "rollingUpdate", json_object());
+        s_def_obj(st, "rollingUpdate");
         json_t *ru = json_object_get(st, "rollingUpdate");
         s_def_str(ru, "maxUnavailable", "25%");
         s_def_str(ru, "maxSurge", "25%");
@@ -218,12 +233,12 @@ static void s_deployment(json_t *spec)
 
 static void s_daemonset(json_t *spec)
 {
-    s_def(spec, "updateStrategy", json_object());
+    s_def_obj(spec, "updateStrategy");
     json_t *st = json_object_get(spec, "updateStrategy");
     s_def_str(st, "type", "RollingUpdate");
     const char *type = json_string_value(json_object_get(st, "type"));
     if (type && strcmp(type, "RollingUpdate") == 0) {
-        s_def(st, "rollingUpdate", json_object());
+        s_def_obj(st, "rollingUpdate");
         json_t *ru = json_object_get(st, "rollingUpdate");
         s_def_int(ru, "maxUnavailable", 1);
         s_def_int(ru, "maxSurge", 0);
@@ -291,9 +306,9 @@ static void s_service(json_t *spec)
     const char *type = json_string_value(json_object_get(spec, "type"));
     const char *aff = json_string_value(json_object_get(spec, "sessionAffinity"));
     if (aff && strcmp(aff, "ClientIP") == 0) {
-        s_def(spec, "sessionAffinityConfig", json_object());
+        s_def_obj(spec, "sessionAffinityConfig");
         json_t *cfg = json_object_get(spec, "sessionAffinityConfig");
-        s_def(cfg, "clientIP", json_object());
+        s_def_obj(cfg, "clientIP");
         s_def_int(json_object_get(cfg, "clientIP"), "timeoutSeconds", 10800);
     }
     s_service_ports(spec);

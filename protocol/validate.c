@@ -273,12 +273,41 @@ static bool s_is_int(const json_t *v, int t)
     return t != PROTO_T_INT || (n >= INT32_MIN && n <= INT32_MAX);
 }
 
-/* Appends ".name" or "[i]" to path (at len); false when it would not fit. */
-static bool s_push(char *path, size_t len, size_t cap, const char *fmt, const char *name, size_t i)
+/* Appends ".name" (no dot at the start) or "[i]" to path at len: the new
+ * length, or 0 when it would not fit (path is then left at len). Built by
+ * hand: the walk pushes every field of every object, and printf-style
+ * formatting was a tenth of a create's CPU. */
+static size_t s_push_name(char *path, size_t len, size_t cap, const char *name)
 {
-    int n = name ? snprintf(path + len, cap - len, fmt, len ? "." : "", name)
-                 : snprintf(path + len, cap - len, fmt, i);
-    return n > 0 && (size_t)n < cap - len;
+    size_t n = strlen(name), dot = len ? 1 : 0;
+    if (len + dot + n >= cap) {
+        path[len] = '\0';
+        return 0;
+    }
+    if (dot)
+        path[len] = '.';
+    memcpy(path + len + dot, name, n + 1);
+    return len + dot + n;
+}
+
+static size_t s_push_index(char *path, size_t len, size_t cap, size_t i)
+{
+    char d[24];
+    size_t nd = 0;
+    do {
+        d[nd++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i);
+    if (len + nd + 2 >= cap) {
+        path[len] = '\0';
+        return 0;
+    }
+    path[len++] = '[';
+    while (nd)
+        path[len++] = d[--nd];
+    path[len++] = ']';
+    path[len] = '\0';
+    return len;
 }
 
 static void s_walk_map(const json_t *val, int t, char *path, size_t len, size_t cap,
@@ -291,7 +320,7 @@ static void s_walk_map(const json_t *val, int t, char *path, size_t len, size_t 
         if (json_is_null(x))
             continue;
         if (t == PROTO_T_MAPQ) {
-            if (s_push(path, len, cap, "%s%s", k, 0))
+            if (s_push_name(path, len, cap, k))
                 s_check_qty(x, path, w);
             path[len] = '\0';
         } else if (!json_is_string(x)) {
@@ -300,40 +329,57 @@ static void s_walk_map(const json_t *val, int t, char *path, size_t len, size_t 
     }
 }
 
-static void s_walk_obj(const json_t *val, const proto_sch_field_t *f, char *path, size_t len,
-                       size_t cap, proto_walk_t *w)
+/* The schema field named k among f's children, or the terminator. */
+static const proto_sch_field_t *s_child(const proto_sch_field_t *f, const char *k)
+{
+    const proto_sch_field_t *c = f->child;
+    while (c->name && (c->name[0] != k[0] || strcmp(c->name, k) != 0))
+        c++;
+    return c;
+}
+
+/* Walks an object's fields; skip (may be NULL) names a field treated as
+ * absent (the top-level status, which the server resets). */
+static void s_walk_fields(const json_t *val, const proto_sch_field_t *f, char *path, size_t len,
+                          size_t cap, proto_walk_t *w, const char *skip)
 {
     const char *k;
     json_t *x;
     void *tmp;
     json_object_foreach_safe((json_t *)val, tmp, k, x)
     {
-        const proto_sch_field_t *c = f->child;
-        while (c->name && strcmp(c->name, k) != 0)
-            c++;
-        if (!s_push(path, len, cap, "%s%s", k, 0)) {
-            path[len] = '\0';
+        if (skip && !strcmp(k, skip))
             continue;
-        }
+        const proto_sch_field_t *c = s_child(f, k);
+        size_t plen = s_push_name(path, len, cap, k);
+        if (!plen)
+            continue;
         if (!c->name) {
             if (json_array_size(w->unknown) < S_MAX_UNKNOWN)
                 json_array_append_new(w->unknown, json_string(path));
             if (w->prune)
                 json_object_del((json_t *)val, k);
         } else {
-            proto_sch_walk(x, c, path, len + strlen(path + len), cap, w);
+            proto_sch_walk(x, c, path, plen, cap, w);
         }
         path[len] = '\0';
     }
-    for (const proto_sch_field_t *c = f->child; c->name; c++) {
-        json_t *x2 = json_object_get(val, c->name);
-        if (c->req && w->v &&
-            (!x2 || json_is_null(x2) || (json_is_string(x2) && !json_string_length(x2)))) {
-            if (s_push(path, len, cap, "%s%s", c->name, 0))
+    for (const proto_sch_field_t *c = f->child; w->v && c->name; c++) {
+        if (!c->req)
+            continue;
+        json_t *x2 = skip && !strcmp(c->name, skip) ? NULL : json_object_get(val, c->name);
+        if (!x2 || json_is_null(x2) || (json_is_string(x2) && !json_string_length(x2))) {
+            if (s_push_name(path, len, cap, c->name))
                 proto_v_required(w->v, path, NULL);
             path[len] = '\0';
         }
     }
+}
+
+static void s_walk_obj(const json_t *val, const proto_sch_field_t *f, char *path, size_t len,
+                       size_t cap, proto_walk_t *w)
+{
+    s_walk_fields(val, f, path, len, cap, w, NULL);
 }
 
 static void s_walk_arr(const json_t *val, const proto_sch_field_t *f, char *path, size_t len,
@@ -344,9 +390,10 @@ static void s_walk_arr(const json_t *val, const proto_sch_field_t *f, char *path
     json_t *x;
     json_array_foreach(val, i, x)
     {
-        if (!s_push(path, len, cap, "[%zu]", NULL, i))
+        size_t plen = s_push_index(path, len, cap, i);
+        if (!plen)
             break;
-        proto_sch_walk(x, &elem, path, len + strlen(path + len), cap, w);
+        proto_sch_walk(x, &elem, path, plen, cap, w);
         path[len] = '\0';
     }
 }
@@ -489,14 +536,8 @@ static void s_walk_root(const json_t *obj, const proto_sch_field_t *root, proto_
     bool has_status_schema = false;
     for (const proto_sch_field_t *c = root; c->name; c++)
         has_status_schema = has_status_schema || strcmp(c->name, "status") == 0;
-    if (status && has_status_schema && kind && strcmp(kind, "Scale") != 0) {
-        json_t *copy = json_copy((json_t *)obj);
-        json_object_del(copy, "status");
-        s_walk_obj(copy, &top, path, 0, sizeof path, w);
-        json_decref(copy);
-    } else {
-        s_walk_obj(obj, &top, path, 0, sizeof path, w);
-    }
+    bool skip = status && has_status_schema && kind && strcmp(kind, "Scale") != 0;
+    s_walk_fields(obj, &top, path, 0, sizeof path, w, skip ? "status" : NULL);
 }
 
 int proto_validate(const json_t *obj, bool strict, json_t **causes, char *err, size_t errlen)

@@ -25,31 +25,71 @@ static void s_immutable(proto_vctx_t *v, const json_t *o, const json_t *n, const
     }
 }
 
+static bool s_in_list(const char *k, const char *const *l)
+{
+    for (; l && *l; l++)
+        if (!strcmp(k, *l))
+            return true;
+    return false;
+}
+
+static const char *const s_pod_mutable[] = {"activeDeadlineSeconds", "tolerations", NULL};
+static const char *const s_pod_lists[] = {"containers", "initContainers", NULL};
+static const char *const s_ctr_mutable[] = {"image", NULL};
+
+static bool s_eq_except(const json_t *a, const json_t *b, const char *const *skip,
+                        const char *const *lists);
+
+/* Two container lists, equal but for images. */
+static bool s_eq_containers(const json_t *a, const json_t *b)
+{
+    if (!json_is_array(a) || !json_is_array(b) || json_array_size(a) != json_array_size(b))
+        return json_equal(a, b);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const json_t *x = json_array_get(a, i), *y = json_array_get(b, i);
+        bool eq = json_is_object(x) && json_is_object(y) ? s_eq_except(x, y, s_ctr_mutable, NULL)
+                                                         : json_equal(x, y);
+        if (!eq)
+            return false;
+    }
+    return true;
+}
+
+/* json_equal of two objects with the keys in skip left out; the keys in
+ * lists hold container lists (compared images aside). Walks both trees
+ * without copying them: updates of pods are frequent (status, bindings). */
+static bool s_eq_except(const json_t *a, const json_t *b, const char *const *skip,
+                        const char *const *lists)
+{
+    if (!json_is_object(a) || !json_is_object(b))
+        return a && b && json_equal(a, b);
+    const char *k;
+    json_t *x;
+    size_t na = 0, nb = 0;
+    json_object_foreach((json_t *)a, k, x)
+    {
+        if (s_in_list(k, skip))
+            continue;
+        na++;
+        json_t *y = json_object_get(b, k);
+        if (!y || !(s_in_list(k, lists) ? s_eq_containers(x, y) : json_equal(x, y)))
+            return false;
+    }
+    json_object_foreach((json_t *)b, k, x) nb += !s_in_list(k, skip);
+    return na == nb;
+}
+
 /* Pod spec: only images, activeDeadlineSeconds and added tolerations may change. */
 static void s_pod(proto_vctx_t *v, const json_t *o, const json_t *n)
 {
-    json_t *a = json_deep_copy(json_object_get(o, "spec"));
-    json_t *b = json_deep_copy(json_object_get(n, "spec"));
-    static const char *const lists[] = {"containers", "initContainers", NULL};
-    for (const char *const *l = lists; *l; l++) {
-        size_t i;
-        json_t *c;
-        json_array_foreach(json_object_get(a, *l), i, c) json_object_del(c, "image");
-        json_array_foreach(json_object_get(b, *l), i, c) json_object_del(c, "image");
-    }
-    json_object_del(a, "activeDeadlineSeconds");
-    json_object_del(b, "activeDeadlineSeconds");
-    json_object_del(a, "tolerations");
-    json_object_del(b, "tolerations");
-    if (!json_equal(a, b))
+    if (!s_eq_except(json_object_get(o, "spec"), json_object_get(n, "spec"), s_pod_mutable,
+                     s_pod_lists))
         proto_v_forbidden(v, "spec",
                           "pod updates may not change fields other than "
                           "`spec.containers[*].image`,`spec.initContainers[*].image`,"
                           "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
                           "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it "
                           "to be set to 1 if it was previously negative)");
-    json_decref(a);
-    json_decref(b);
 }
 
 static void s_service(proto_vctx_t *v, const json_t *o, const json_t *n)

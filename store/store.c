@@ -16,6 +16,7 @@
  * exclusively.
  */
 #include "store/store.h"
+#include "store/store_mp.h"
 
 #include "protocol/codec.h"
 #include "protocol/obj.h"
@@ -76,6 +77,9 @@ struct store {
     store_opts_t opts;
     size_t map_size;
     _Atomic uint64_t rev;
+    _Atomic uint64_t durable; /* last revision known to be on disk */
+    _Atomic uint64_t commits; /* commits so far (meta-only ones too) */
+    _Atomic uint64_t synced;  /* of which known to be on disk */
     _Atomic uint64_t compacted;
     pthread_mutex_t wmu;      /* the one writer; error-checking: -EBUSY on re-entry */
     pthread_rwlock_t maplock; /* read txns shared, map resize exclusive */
@@ -344,9 +348,13 @@ static int s_open_env(store_t *s, const char *dir, char *err, size_t errlen)
     int lrc = s_lock_dir(s, dir, err, errlen);
     if (lrc)
         return lrc;
-    unsigned flags = MDB_NOTLS;
+    /* NOMETASYNC: a commit syncs its data pages, then writes the meta page
+     * without syncing it; store_sync() (or the next commit's data sync)
+     * makes it durable. Integrity is LMDB's as ever: the meta page is
+     * only written once the pages it points to are on disk. */
+    unsigned flags = MDB_NOTLS | MDB_NOMETASYNC;
     if (s->opts.no_sync)
-        flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+        flags |= MDB_NOSYNC;
     int rc = mdb_env_create(&s->env);
     if (!rc)
         rc = mdb_env_set_maxdbs(s->env, 4);
@@ -400,6 +408,10 @@ int store_open(store_t **out, const char *dir, const store_opts_t *opts, char *e
     int rc = s_open_env(s, dir, err, errlen);
     if (!rc)
         rc = s_open_dbs(s, err, errlen);
+    if (!rc && !s->opts.no_sync) /* what the last run may have left unsynced */
+        rc = s_err(mdb_env_sync(s->env, 1));
+    if (!rc)
+        atomic_store(&s->durable, atomic_load(&s->rev));
     if (rc) {
         store_destroy(&s);
         return rc;
@@ -415,6 +427,8 @@ void store_destroy(store_t **sp)
     store_t *s = *sp;
     if (s->w.txn)
         mdb_txn_abort(s->w.txn);
+    if (s->env)
+        store_sync(s); /* the last commit's meta page, if still unsynced */
     json_decref(s->w.events);
     free(s->w.jents);
     free(s->w.arena);
@@ -432,6 +446,36 @@ void store_destroy(store_t **sp)
 uint64_t store_rev(store_t *s)
 {
     return atomic_load(&s->rev);
+}
+
+uint64_t store_durable_rev(store_t *s)
+{
+    return atomic_load(&s->durable);
+}
+
+/* Raises *a to at least v (the sync thread and the writer both report). */
+static void s_at_least(_Atomic uint64_t *a, uint64_t v)
+{
+    uint64_t cur = atomic_load(a);
+    while (cur < v && !atomic_compare_exchange_weak(a, &cur, v))
+        ;
+}
+
+int store_sync(store_t *s)
+{
+    /* Commits counted here have written their meta pages (a commit bumps
+     * rev, then commits, after LMDB returns), so one sync covers them. */
+    uint64_t c = atomic_load(&s->commits), rev = atomic_load(&s->rev);
+    if (atomic_load(&s->synced) >= c)
+        return 0;
+    if (!s->opts.no_sync) {
+        int rc = mdb_env_sync(s->env, 1);
+        if (rc)
+            return s_err(rc);
+    }
+    s_at_least(&s->synced, c);
+    s_at_least(&s->durable, rev);
+    return 0;
 }
 
 uint64_t store_oldest_rev(store_t *s)
@@ -612,160 +656,6 @@ static int s_list_run(store_t *s, const s_list_q_t *qp, const char *start_key, j
 
 /* ---- log values: msgpack {type, key, object} ---- */
 
-/* Reads one msgpack str at *p; advances *p. */
-static bool s_mp_str(const unsigned char **p, const unsigned char *end, const char **str, size_t *n)
-{
-    const unsigned char *q = *p;
-    if (q >= end)
-        return false;
-    size_t len, hdr;
-    if ((*q & 0xe0) == 0xa0)
-        len = *q & 0x1f, hdr = 1;
-    else if (*q == 0xd9 && end - q >= 2)
-        len = q[1], hdr = 2;
-    else if (*q == 0xda && end - q >= 3)
-        len = (size_t)q[1] << 8 | q[2], hdr = 3;
-    else if (*q == 0xdb && end - q >= 5)
-        len = (size_t)q[1] << 24 | (size_t)q[2] << 16 | (size_t)q[3] << 8 | q[4], hdr = 5;
-    else
-        return false;
-    if ((size_t)(end - q) - hdr < len)
-        return false;
-    *str = (const char *)q + hdr;
-    *n = len;
-    *p = q + hdr + len;
-    return true;
-}
-
-static bool s_mp_lit(const unsigned char **p, const unsigned char *end, const char *lit)
-{
-    const char *str;
-    size_t n;
-    return s_mp_str(p, end, &str, &n) && n == strlen(lit) && memcmp(str, lit, n) == 0;
-}
-
-/* Reads an n-byte big-endian length at q. */
-static bool s_mp_be(const unsigned char *q, const unsigned char *end, int n, size_t *out)
-{
-    if (end - q < n)
-        return false;
-    size_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | q[i];
-    *out = v;
-    return true;
-}
-
-/* Length fields of the msgpack types protocol/codec writes: *n payload
- * bytes, *items nested values, *hdr extra header bytes. false for ext. */
-static bool s_mp_sizes(unsigned c, const unsigned char *p, const unsigned char *end, size_t *n,
-                       size_t *items, int *hdr)
-{
-    static const struct {
-        unsigned char code, len_bytes, fixed, per_item; /* per_item: 1 array, 2 map */
-    } tab[] = {
-        {0xcc, 0, 1, 0}, {0xd0, 0, 1, 0}, {0xcd, 0, 2, 0}, {0xd1, 0, 2, 0}, {0xca, 0, 4, 0},
-        {0xce, 0, 4, 0}, {0xd2, 0, 4, 0}, {0xcb, 0, 8, 0}, {0xcf, 0, 8, 0}, {0xd3, 0, 8, 0},
-        {0xc4, 1, 0, 0}, {0xd9, 1, 0, 0}, {0xc5, 2, 0, 0}, {0xda, 2, 0, 0}, {0xc6, 4, 0, 0},
-        {0xdb, 4, 0, 0}, {0xdc, 2, 0, 1}, {0xdd, 4, 0, 1}, {0xde, 2, 0, 2}, {0xdf, 4, 0, 2},
-    };
-    *n = *items = 0;
-    *hdr = 0;
-    if ((c & 0xe0) == 0xa0)
-        return *n = c & 0x1f, true;
-    if ((c & 0xf0) == 0x90)
-        return *items = c & 0x0f, true;
-    if ((c & 0xf0) == 0x80)
-        return *items = 2 * (c & 0x0f), true;
-    for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
-        if (tab[i].code != c)
-            continue;
-        size_t len = tab[i].fixed;
-        if (tab[i].len_bytes && !s_mp_be(p, end, tab[i].len_bytes, &len))
-            return false;
-        *hdr = tab[i].len_bytes;
-        if (tab[i].per_item)
-            *items = len * tab[i].per_item;
-        else
-            *n = len;
-        return true;
-    }
-    return false;
-}
-
-/* Skips one encoded value; NULL if malformed or nested deeper than depth. */
-static const unsigned char *s_mp_skip(const unsigned char *p, const unsigned char *end, int depth)
-{
-    if (p >= end || depth <= 0)
-        return NULL;
-    unsigned c = *p++;
-    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
-        return p; /* fixint, nil, bool */
-    size_t n, items;
-    int hdr;
-    if (!s_mp_sizes(c, p, end, &n, &items, &hdr))
-        return NULL;
-    p += hdr;
-    if ((size_t)(end - p) < n)
-        return NULL;
-    p += n;
-    for (size_t i = 0; i < items && p; i++)
-        p = s_mp_skip(p, end, depth - 1);
-    return p;
-}
-
-/* Looks up key name in the map at *p: *found, and *p at its value. */
-static bool s_mp_find(const unsigned char **p, const unsigned char *end, const char *name,
-                      bool *found)
-{
-    size_t n, items, nl = strlen(name);
-    int hdr;
-    *found = false;
-    if (*p >= end || !s_mp_sizes(**p, *p + 1, end, &n, &items, &hdr) || n || items % 2)
-        return false;
-    if (**p != 0xde && **p != 0xdf && (**p & 0xf0) != 0x80)
-        return false; /* an array */
-    *p += 1 + hdr;
-    for (size_t i = 0; i < items / 2; i++) {
-        const char *k;
-        size_t kl;
-        if (!s_mp_str(p, end, &k, &kl))
-            return false;
-        if (kl == nl && memcmp(k, name, nl) == 0)
-            return *found = true;
-        if (!(*p = s_mp_skip(*p, end, PROTO_MAX_DEPTH + 1)))
-            return false;
-    }
-    return true;
-}
-
-/*
- * metadata.resourceVersion of an encoded object, without decoding it (an
- * update's precondition check would otherwise cost a full decode). false
- * when the bytes are not shaped as expected: the caller decodes then.
- */
-static bool s_mp_rv(const void *buf, size_t len, uint64_t *rv)
-{
-    const unsigned char *p = buf, *end = p + len;
-    const char *str;
-    size_t n;
-    bool found;
-    char b[32];
-    *rv = 0;
-    if (!s_mp_find(&p, end, "metadata", &found))
-        return false;
-    if (found && !s_mp_find(&p, end, "resourceVersion", &found))
-        return false;
-    if (!found)
-        return true;
-    if (!s_mp_str(&p, end, &str, &n) || n >= sizeof b)
-        return false;
-    memcpy(b, str, n);
-    b[n] = 0;
-    *rv = strtoull(b, NULL, 10);
-    return true;
-}
-
 /*
  * Splits a log value as the store writes it (fixmap 3: type, key, object)
  * without decoding the object, so a prefix filter costs no decode.
@@ -776,11 +666,11 @@ static bool s_log_split(const MDB_val *v, const char **type, size_t *tlen, const
     const unsigned char *p = v->mv_data, *end = p + v->mv_size;
     if (v->mv_size < 1 || *p++ != 0x83)
         return false;
-    if (!s_mp_lit(&p, end, "type") || !s_mp_str(&p, end, type, tlen))
+    if (!store_mp_lit(&p, end, "type") || !store_mp_str(&p, end, type, tlen))
         return false;
-    if (!s_mp_lit(&p, end, "key") || !s_mp_str(&p, end, key, klen))
+    if (!store_mp_lit(&p, end, "key") || !store_mp_str(&p, end, key, klen))
         return false;
-    if (!s_mp_lit(&p, end, "object"))
+    if (!store_mp_lit(&p, end, "object"))
         return false;
     *obj = p;
     *olen = (size_t)(end - p);
@@ -1060,17 +950,40 @@ void store_wtxn_abort(store_wtxn_t **tp)
     *tp = NULL;
 }
 
-int store_wtxn_get(store_wtxn_t *t, const char *key, json_t **out)
+/* The stored bytes at key, as the write transaction sees them. */
+static int s_wtxn_lookup(store_wtxn_t *t, const char *key, MDB_val *v)
 {
     size_t klen;
-    *out = NULL;
     if (t->broken)
         return t->broken;
     if (!s_key_ok(t->s, key, &klen))
         return PROTO_EINVALID;
-    MDB_val k = {klen, (void *)key}, v;
-    int rc = mdb_get(t->txn, t->s->objects, &k, &v);
-    return rc ? s_err(rc) : s_decode(v.mv_data, v.mv_size, out);
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_get(t->txn, t->s->objects, &k, v);
+    return rc ? s_err(rc) : 0;
+}
+
+int store_wtxn_get(store_wtxn_t *t, const char *key, json_t **out)
+{
+    MDB_val v;
+    *out = NULL;
+    int rc = s_wtxn_lookup(t, key, &v);
+    return rc ? rc : s_decode(v.mv_data, v.mv_size, out);
+}
+
+int store_wtxn_rev_of(store_wtxn_t *t, const char *key, uint64_t *rv)
+{
+    MDB_val v;
+    json_t *obj = NULL;
+    *rv = 0;
+    int rc = s_wtxn_lookup(t, key, &v);
+    if (rc || store_mp_rv(v.mv_data, v.mv_size, rv))
+        return rc;
+    rc = s_decode(v.mv_data, v.mv_size, &obj);
+    if (!rc)
+        *rv = proto_obj_rv(obj);
+    json_decref(obj);
+    return rc;
 }
 
 int store_wtxn_event_bytes(store_wtxn_t *t, size_t i, const void **buf, size_t *len)
@@ -1113,7 +1026,9 @@ static int s_rev_fn(store_wtxn_t *t, void *ctx)
     return s_meta_write(t, "rev", buf);
 }
 
-int store_wtxn_commit(store_wtxn_t **tp)
+/* Commits t; the data pages are synced by LMDB, the meta page is written
+ * but not synced (NOMETASYNC), which makes the previous commit durable. */
+static int s_commit(store_wtxn_t **tp)
 {
     if (!tp || !*tp)
         return -EINVAL;
@@ -1135,10 +1050,27 @@ int store_wtxn_commit(store_wtxn_t **tp)
         rc = s_regrow(t);
     }
     rc = s_err(rc);
-    if (!rc)
+    if (!rc) { /* this data sync made the commits before durable */
+        uint64_t c = atomic_load(&s->commits);
+        s_at_least(&s->durable, s->opts.no_sync ? t->rev : t->base_rev);
         atomic_store(&s->rev, t->rev);
+        atomic_store(&s->commits, c + 1);
+        s_at_least(&s->synced, s->opts.no_sync ? c + 1 : c);
+    }
     s_wtxn_end(t);
     return rc;
+}
+
+int store_wtxn_commit(store_wtxn_t **tp)
+{
+    store_t *s = tp && *tp ? (*tp)->s : NULL;
+    int rc = s_commit(tp);
+    return rc ? rc : store_sync(s);
+}
+
+int store_wtxn_commit_nowait(store_wtxn_t **tp)
+{
+    return s_commit(tp);
 }
 
 /* ---- put and delete ---- */
@@ -1222,7 +1154,7 @@ static int s_precheck(store_wtxn_t *t, const char *key, size_t klen, uint64_t ex
     if (!expect_rev && !need_obj)
         return 0;
     uint64_t rv;
-    if (!need_obj && s_mp_rv(v.mv_data, v.mv_size, &rv))
+    if (!need_obj && store_mp_rv(v.mv_data, v.mv_size, &rv))
         return rv == expect_rev ? 0 : PROTO_ECONFLICT;
     rc = s_decode(v.mv_data, v.mv_size, cur);
     if (rc)

@@ -130,6 +130,10 @@ int store_log_read_raw(store_t *s, uint64_t after, size_t max, const char *prefi
 int store_wtxn_begin(store_t *s, store_wtxn_t **out);
 /* Reads inside the write transaction (sees its own uncommitted writes). */
 int store_wtxn_get(store_wtxn_t *t, const char *key, json_t **out);
+/* The metadata.resourceVersion of the object at key as the transaction
+ * sees it, without decoding the object (a cheap "has it changed?").
+ * PROTO_ENOTFOUND, PROTO_EINVALID (bad key). */
+int store_wtxn_rev_of(store_wtxn_t *t, const char *key, uint64_t *rv);
 /*
  * Creates or replaces the object at key. Sets metadata.resourceVersion in
  * obj (the caller's tree is modified) to the new revision, appends the log
@@ -169,6 +173,24 @@ int store_wtxn_event_bytes(store_wtxn_t *t, size_t i, const void **buf, size_t *
 /* Commits durably (fsync unless no_sync); nulls *t. On failure nothing is
  * written. */
 int store_wtxn_commit(store_wtxn_t **t);
+/*
+ * Commits as store_wtxn_commit, except that the last step of durability
+ * is left to store_sync(): the transaction's data is on disk and readers
+ * see it, but a system crash (not a process crash) may still undo it
+ * until store_durable_rev() reaches its revision. So a writer may reply
+ * only after that, and may meanwhile prepare the next transaction (whose
+ * commit makes this one durable too). Nulls *t; errors as commit.
+ */
+int store_wtxn_commit_nowait(store_wtxn_t **t);
+/*
+ * Makes every committed transaction durable (one fdatasync, none if all
+ * already are). Unlike the rest of the store, it may run on any thread,
+ * concurrently with the writer. -errno / PROTO_EINTERNAL when the sync
+ * failed.
+ */
+int store_sync(store_t *s);
+/* The last revision known to be durable (<= store_rev). Any thread. */
+uint64_t store_durable_rev(store_t *s);
 /* Drops everything; nulls *t. */
 void store_wtxn_abort(store_wtxn_t **t);
 

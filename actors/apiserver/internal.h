@@ -40,6 +40,9 @@ typedef struct apisrv_staged {
     char *cache_key; /* "src#id" or NULL */
 } apisrv_staged_t;
 
+typedef struct apisrv_pend apisrv_pend_t;       /* a committed batch (server.c) */
+typedef struct apisrv_syncer apisrv_syncer_t;   /* the sync thread (durable.c) */
+
 typedef struct apisrv {
     rt_actor_t *a;
     store_t *st;
@@ -47,12 +50,26 @@ typedef struct apisrv {
     bool poisoned;           /* a store write failed: abort the batch */
     apisrv_staged_t *staged; /* replies waiting for the commit */
     size_t nstaged, capstaged;
+    apisrv_staged_t *spare[4]; /* staged arrays of released batches, reused */
+    size_t spare_cap[4], nspare;
+    void *blob[4]; /* event byte blocks of released batches, reused */
+    size_t blob_cap[4], nblob;
+    json_t *bind_ok; /* the Status of a successful binding, and its msgpack */
+    char *bind_ok_mp;
+    size_t bind_ok_len;
     json_t *staged_keys; /* cache key -> index in staged, for retries */
+    apisrv_pend_t *pend; /* committed batches waiting to be durable, oldest first */
+    size_t npend, cappend;
+    json_t *pending_keys; /* cache key -> [code, body] of pending replies */
+    apisrv_syncer_t *syncer;
+    int overlap;       /* > 0: new work came in while syncs ran (server.c) */
+    unsigned nbatches; /* batches committed, for probing the sync thread */
     char epoch[40];
     json_t *seqs;          /* stream ("pods/", "node/n1/pods/") -> last seq */
     json_t *pod_nodes;     /* pod key -> node name, for node streams */
     json_t *owned;         /* owner uid -> number of dependents (owners.c) */
     json_t *owners_by_key; /* key -> [owner uids] of objects with ownerReferences */
+    json_t *ns_ok;         /* namespace -> resourceVersion seen active (meta.c) */
     apisrv_alloc_t alloc;
     /* reply cache: key -> [code, body]; ring of keys for eviction */
     json_t *cache;
@@ -75,12 +92,32 @@ typedef struct apisrv_rq {
 /* ---- server.c ---------------------------------------------------------- */
 /* The batch's write transaction, begun lazily; NULL (and poisoned) on error. */
 store_wtxn_t *apisrv_txn(apisrv_t *s);
-/* Commits the open transaction, sends staged replies, publishes events. */
+/* Commits the open transaction, waits until it (and every batch before
+ * it) is durable, sends the replies and publishes the events. */
 void apisrv_flush(apisrv_t *s);
+/* Sends the replies and publishes the events of every pending batch that
+ * is durable now; sync_rc < 0 (a failed sync): of every pending batch,
+ * the replies as 500s. */
+void apisrv_release(apisrv_t *s, int sync_rc);
 /* Marks the batch failed after a store write error (all staged get 500). */
 void apisrv_poison(apisrv_t *s, int rc);
+/* The Status a successful binding answers (borrowed; encoded once, so
+ * its replies go out as bytes). */
+json_t *apisrv_bind_ok(apisrv_t *s);
 /* Current seq of a stream (0 if none yet). */
 uint64_t apisrv_stream_seq(apisrv_t *s, const char *stream);
+
+/* ---- durable.c --------------------------------------------------------- */
+/* Starts the sync thread and watches its eventfd on the loop. 0 or -errno. */
+int apisrv_syncer_start(apisrv_t *s);
+/* Asks for a store_sync of everything committed so far; the loop runs
+ * apisrv_release when it is done. */
+void apisrv_syncer_kick(apisrv_t *s);
+/* server.c, on each answer of the thread: notes whether the loop had new
+ * work meanwhile (then batches keep using the thread). */
+void apisrv_note_overlap(apisrv_t *s);
+/* Joins the thread (NULL-safe); pending batches stay for apisrv_flush. */
+void apisrv_syncer_stop(apisrv_t *s);
 
 /* ---- meta.c ------------------------------------------------------------ */
 /* A Status for code (PROTO_E*) with a printf message. Caller owns. */

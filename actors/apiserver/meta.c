@@ -181,10 +181,38 @@ int apisrv_parse_rq(const char *op, const json_t *body, apisrv_rq_t *rq, json_t 
 
 /* ---- server-owned metadata ----------------------------------------------------- */
 
+/* A random (version 4) uid, as proto_uuid makes, from random bytes drawn
+ * 4 KiB at a time: one getrandom per 256 creates instead of one each. */
+static void s_uid(char out[37])
+{
+    static unsigned char pool[4096];
+    static size_t used = sizeof pool;
+    static const char hex[] = "0123456789abcdef";
+    if (used + 16 > sizeof pool) {
+        if (getrandom(pool, sizeof pool, 0) != (ssize_t)sizeof pool) {
+            proto_uuid(out);
+            return;
+        }
+        used = 0;
+    }
+    unsigned char *b = pool + used;
+    used += 16;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
 void apisrv_meta_create(json_t *obj)
 {
     char uid[37], now[32];
-    proto_uuid(uid);
+    s_uid(uid);
     proto_now_rfc3339(now);
     json_t *md = json_object_get(obj, "metadata");
     if (!json_is_object(md)) {
@@ -253,16 +281,12 @@ void apisrv_generate_name(json_t *obj)
     proto_obj_set_str(obj, "metadata.name", buf);
 }
 
-int apisrv_ns_check(apisrv_t *s, const proto_kind_t *k, const char *ns, const char *name,
-                    json_t **err)
+#define S_NS_OK_MAX 10000 /* namespaces remembered as active */
+
+/* Reads the namespace (0, 404 or 500 with *err); *term: it is terminating. */
+static int s_ns_read(apisrv_t *s, store_wtxn_t *t, const proto_kind_t *k, const char *ns,
+                     const char *name, bool *term, json_t **err)
 {
-    if (!k->namespaced)
-        return 0;
-    store_wtxn_t *t = apisrv_txn(s);
-    if (!t) {
-        *err = apisrv_status(PROTO_EINTERNAL, "storage unavailable");
-        return 500;
-    }
     char *key = proto_key("namespaces", "", ns);
     json_t *nso = NULL;
     int rc = store_wtxn_get(t, key, &nso);
@@ -274,9 +298,45 @@ int apisrv_ns_check(apisrv_t *s, const proto_kind_t *k, const char *ns, const ch
     if (rc < 0)
         return apisrv_store_err(s, rc, k, name, err);
     const char *phase = proto_obj_str(nso, "status.phase");
-    bool term = (phase && !strcmp(phase, "Terminating")) ||
-                proto_obj_get(nso, "metadata.deletionTimestamp");
+    *term = (phase && !strcmp(phase, "Terminating")) ||
+            proto_obj_get(nso, "metadata.deletionTimestamp");
+    if (!*term) {
+        if (json_object_size(s->ns_ok) >= S_NS_OK_MAX)
+            json_object_clear(s->ns_ok);
+        json_object_set_new(s->ns_ok, ns, json_integer((json_int_t)proto_obj_rv(nso)));
+    }
     json_decref(nso);
+    return 0;
+}
+
+/* A namespace seen active at the very resourceVersion it has now is still
+ * active: creates in a namespace skip decoding it. */
+static bool s_ns_known_ok(apisrv_t *s, store_wtxn_t *t, const char *ns)
+{
+    json_t *seen = json_object_get(s->ns_ok, ns);
+    char key[APISRV_NAME_MAX + 16];
+    uint64_t rv;
+    if (!seen || snprintf(key, sizeof key, "namespaces//%s", ns) >= (int)sizeof key)
+        return false;
+    return store_wtxn_rev_of(t, key, &rv) == 0 && rv == (uint64_t)json_integer_value(seen);
+}
+
+int apisrv_ns_check(apisrv_t *s, const proto_kind_t *k, const char *ns, const char *name,
+                    json_t **err)
+{
+    if (!k->namespaced)
+        return 0;
+    store_wtxn_t *t = apisrv_txn(s);
+    if (!t) {
+        *err = apisrv_status(PROTO_EINTERNAL, "storage unavailable");
+        return 500;
+    }
+    if (s_ns_known_ok(s, t, ns))
+        return 0;
+    bool term = false;
+    int code = s_ns_read(s, t, k, ns, name, &term, err);
+    if (code)
+        return code;
     if (term) {
         *err = apisrv_status(PROTO_EFORBIDDEN,
                              "%s \"%s\" is forbidden: unable to create new content in namespace "

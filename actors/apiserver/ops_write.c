@@ -136,7 +136,7 @@ static int s_bind(apisrv_t *s, const apisrv_rq_t *r, const json_t *b, json_t **o
         return 409;
     if (rc < 0)
         return apisrv_store_err(s, rc, pk, name, out);
-    *out = proto_status_success(201, NULL);
+    *out = json_incref(apisrv_bind_ok(s));
     return 201;
 }
 
@@ -169,7 +169,9 @@ int apisrv_op_create(apisrv_t *s, const apisrv_rq_t *r, json_t **out)
         return s_bind(s, r, src, out);
     if (r->sub || !proto_kind_is_stored(r->k))
         return s_method(out);
-    json_t *obj = json_deep_copy(src);
+    /* The request's own tree, changed in place: nothing reads the request's
+     * object after this, and a copy cost more than the validation. */
+    json_t *obj = json_incref((json_t *)src);
     const char *ons = proto_obj_ns(obj);
     if (r->k->namespaced) {
         if (*r->ns && ons && *ons && strcmp(ons, r->ns)) {
@@ -267,6 +269,55 @@ static void s_keep_server_fields(const json_t *old, json_t *obj, bool status_onl
                             json_integer(proto_obj_int(old, "metadata.generation", 1) + 1));
 }
 
+/* Kinds whose update path changes the new object in place beyond its top
+ * level and metadata (a Service's allocations, a Secret's stringData):
+ * they work on a deep copy of the stored object. */
+static bool s_cow_ok(const proto_kind_t *k)
+{
+    return !s_is(k, "services") && !s_is(k, "secrets");
+}
+
+/* Along the merge patch's object paths, doc's objects become its own. */
+static void s_cow_paths(json_t *doc, const json_t *patch, int depth)
+{
+    const char *k;
+    json_t *pv;
+    if (depth > PROTO_PATCH_MAX_DEPTH)
+        return; /* the merge refuses such a patch before going this deep */
+    json_object_foreach((json_t *)patch, k, pv)
+    {
+        json_t *dv = json_object_get(doc, k);
+        if (!json_is_object(pv) || !json_is_object(dv))
+            continue;
+        json_t *c = json_copy(dv);
+        json_object_set_new(doc, k, c);
+        s_cow_paths(c, pv, depth + 1);
+    }
+}
+
+/* What an update may change of the stored object old, without deep
+ * copying it: its top level, metadata (managedFields deep) and the objects
+ * a merge patch (may be NULL) goes into are its own; the rest is shared
+ * with old, and the update path only reads it (defaults are idempotent on
+ * a stored object). Caller owns. */
+static json_t *s_cow(const proto_kind_t *k, const json_t *old, const json_t *patch)
+{
+    if (!s_cow_ok(k))
+        return json_deep_copy(old);
+    json_t *doc = json_copy((json_t *)old);
+    json_t *md = json_object_get(doc, "metadata");
+    if (json_is_object(md)) {
+        md = json_copy(md);
+        json_object_set_new(doc, "metadata", md);
+        json_t *mf = json_object_get(md, "managedFields");
+        if (mf)
+            json_object_set_new(md, "managedFields", json_deep_copy(mf));
+    }
+    if (patch)
+        s_cow_paths(doc, patch, 0);
+    return doc;
+}
+
 /* What the stored object becomes: the status subresource takes only status,
  * the main resource keeps the stored status when the kind has a status
  * subresource. */
@@ -274,7 +325,7 @@ static json_t *s_merge_status(const proto_kind_t *k, const json_t *old, json_t *
                               bool status_only)
 {
     if (status_only) {
-        json_t *n = json_deep_copy(old);
+        json_t *n = s_cow(k, old, NULL);
         json_t *st = json_object_get(obj, "status");
         if (st)
             json_object_set(n, "status", st);
@@ -480,7 +531,7 @@ int apisrv_op_update(apisrv_t *s, const apisrv_rq_t *r, json_t **out)
     if (r->sub && !strcmp(r->sub, "scale")) {
         code = s_update_scale(s, r, old, src, out);
     } else {
-        json_t *obj = json_deep_copy(src);
+        json_t *obj = json_incref((json_t *)src); /* in place, as create */
         code = s_update_obj(s, r, old, obj, out);
         json_decref(obj);
     }
@@ -578,8 +629,11 @@ static int s_patch_existing(apisrv_t *s, const apisrv_rq_t *r, const char *type,
     bool scale = r->sub && !strcmp(r->sub, "scale");
     if (!strcmp(type, "apply") && !scale)
         return s_apply_existing(s, r, old, patch, manager, out);
-    json_t *doc = scale ? apisrv_scale_of(r->k, old) : json_deep_copy(old);
-    int code = s_apply_patch(!strcmp(type, "apply") ? "merge" : type, r->k, &doc, patch, out);
+    const char *how = !strcmp(type, "apply") ? "merge" : type;
+    json_t *doc = scale                    ? apisrv_scale_of(r->k, old)
+                  : !strcmp(how, "merge") ? s_cow(r->k, old, patch)
+                                          : json_deep_copy(old);
+    int code = s_apply_patch(how, r->k, &doc, patch, out);
     if (!code && scale) {
         code = s_update_scale(s, r, old, doc, out);
     } else if (!code) {

@@ -10,6 +10,12 @@
  * nothing (every check runs before the first store write), so their errors
  * are answered at once.
  *
+ * Durability in two steps: the commit syncs the batch's data; its LMDB
+ * meta page is synced after, by the loop itself or, while requests keep
+ * coming, by the sync thread (durable.c) as the loop applies the next
+ * batch. Until then the batch waits, committed, in the pending queue: no
+ * reply and no event leaves before store_durable_rev covers it.
+ *
  * Reads (get, list, watchlog) first flush the batch (commit + replies +
  * events) and then read committed state: a read that follows a write in
  * the same batch sees it, and a list's revision and stream seq always agree
@@ -138,6 +144,11 @@ void apisrv_poison(apisrv_t *s, int rc)
 
 static void s_stage(apisrv_t *s, rt_req_t *req, int code, json_t *body, const char *key)
 {
+    if (!s->staged && s->nspare) { /* no large malloc per batch */
+        s->nspare--;
+        s->staged = s->spare[s->nspare];
+        s->capstaged = s->spare_cap[s->nspare];
+    }
     if (s->nstaged == s->capstaged) {
         s->capstaged = s->capstaged ? s->capstaged * 2 : 64;
         s->staged = realloc(s->staged, s->capstaged * sizeof *s->staged);
@@ -149,14 +160,22 @@ static void s_stage(apisrv_t *s, rt_req_t *req, int code, json_t *body, const ch
     s->staged[s->nstaged++] = (apisrv_staged_t){req, code, body, key ? strdup(key) : NULL};
 }
 
-/* A retry arriving while its first copy waits for the commit. */
+/* A retry arriving while its first copy waits for the commit or for its
+ * durability: answered with the same reply, after that. */
 static bool s_stage_dup(apisrv_t *s, rt_req_t *req, const char *key)
 {
     json_t *idx = json_object_get(s->staged_keys, key);
-    if (!idx)
+    if (idx) {
+        apisrv_staged_t *st = &s->staged[json_integer_value(idx)];
+        s_stage(s, req, st->code, json_incref(st->body), NULL);
+        return true;
+    }
+    json_t *pk = json_object_get(s->pending_keys, key);
+    if (!pk)
         return false;
-    apisrv_staged_t *st = &s->staged[json_integer_value(idx)];
-    s_stage(s, req, st->code, json_incref(st->body), NULL);
+    json_t *body = json_array_get(pk, 1);
+    s_stage(s, req, (int)json_integer_value(json_array_get(pk, 0)),
+            json_is_null(body) ? NULL : json_incref(body), NULL);
     return true;
 }
 
@@ -293,34 +312,70 @@ static void s_publish(apisrv_t *s, const json_t *ev, const s_bytes_t *ob)
 
 /* ---- flush ---------------------------------------------------------------- */
 
-/* Copies each event's object bytes out of the transaction before it ends. */
-static s_bytes_t *s_event_bytes(store_wtxn_t *t, const json_t *events)
+/* A block of at least n bytes, from the spares of released batches when
+ * one is big enough: a batch's event bytes cost no large malloc (each
+ * would sweep the allocator's fast bins) and no malloc per event. */
+static void *s_blob_get(apisrv_t *s, size_t n, size_t *cap)
 {
-    size_t n = json_array_size(events);
-    s_bytes_t *b = calloc(n ? n : 1, sizeof *b);
+    for (size_t i = 0; i < s->nblob; i++) {
+        if (s->blob_cap[i] < n)
+            continue;
+        void *b = s->blob[i];
+        *cap = s->blob_cap[i];
+        s->nblob--;
+        s->blob[i] = s->blob[s->nblob];
+        s->blob_cap[i] = s->blob_cap[s->nblob];
+        return b;
+    }
+    *cap = n < 64 * 1024 ? 64 * 1024 : n;
+    void *b = malloc(*cap);
     if (!b)
         abort();
+    return b;
+}
+
+static void s_blob_put(apisrv_t *s, void *b, size_t cap)
+{
+    size_t max = sizeof s->blob / sizeof s->blob[0];
+    if (b && s->nblob < max && cap <= ((size_t)8 << 20)) {
+        s->blob[s->nblob] = b;
+        s->blob_cap[s->nblob++] = cap;
+    } else {
+        free(b);
+    }
+}
+
+/* Copies each event's object bytes out of the transaction before it ends,
+ * into one block: the s_bytes_t array, then the bytes. NULL when none. */
+static s_bytes_t *s_event_bytes(apisrv_t *s, const json_t *events, size_t *cap)
+{
+    size_t n = json_array_size(events), total = n * sizeof(s_bytes_t);
+    const void *p;
+    size_t len;
+    *cap = 0;
+    if (!n)
+        return NULL;
     for (size_t i = 0; i < n; i++) {
-        const void *p;
-        b[i].obj = json_object_get(json_array_get(events, i), "object");
-        if (store_wtxn_event_bytes(t, i, &p, &b[i].len) < 0 || !(b[i].buf = malloc(b[i].len)))
-            abort(); /* i < n: only memory can fail */
-        memcpy(b[i].buf, p, b[i].len);
+        if (store_wtxn_event_bytes(s->txn, i, &p, &len) < 0)
+            abort(); /* i < n: cannot fail */
+        total += len;
+    }
+    s_bytes_t *b = s_blob_get(s, total, cap);
+    char *data = (char *)(b + n);
+    for (size_t i = 0; i < n; i++) {
+        store_wtxn_event_bytes(s->txn, i, &p, &len);
+        b[i] = (s_bytes_t){json_object_get(json_array_get(events, i), "object"), data, len};
+        memcpy(data, p, len);
+        data += len;
     }
     return b;
 }
 
-static void s_bytes_free(s_bytes_t *b, size_t n)
-{
-    for (size_t i = 0; b && i < n; i++)
-        free(b[i].buf);
-    free(b);
-}
-
-static int s_commit(apisrv_t *s, json_t **events, s_bytes_t **bytes)
+static int s_commit(apisrv_t *s, json_t **events, s_bytes_t **bytes, size_t *bcap)
 {
     *events = NULL;
     *bytes = NULL;
+    *bcap = 0;
     if (!s->txn) {
         int rc = s->poisoned ? PROTO_EINTERNAL : 0;
         s->poisoned = false;
@@ -334,11 +389,11 @@ static int s_commit(apisrv_t *s, json_t **events, s_bytes_t **bytes)
         /* The events hold the trees the handlers put (and replied with);
          * nothing modifies them until they are published. */
         *events = json_incref((json_t *)store_wtxn_events(s->txn));
-        *bytes = s_event_bytes(s->txn, *events);
-        rc = store_wtxn_commit(&s->txn);
+        *bytes = s_event_bytes(s, *events, bcap);
+        rc = store_wtxn_commit_nowait(&s->txn);
         if (rc < 0) {
             rt_err("commit failed: %s", proto_strerror(rc));
-            s_bytes_free(*bytes, json_array_size(*events));
+            s_blob_put(s, *bytes, *bcap);
             json_decref(*events);
             *events = NULL;
             *bytes = NULL;
@@ -346,8 +401,10 @@ static int s_commit(apisrv_t *s, json_t **events, s_bytes_t **bytes)
     }
     s->txn = NULL;
     s->poisoned = false;
-    if (rc < 0)
+    if (rc < 0) {
         apisrv_alloc_load(s); /* allocations made in the lost batch are void */
+        json_object_clear(s->ns_ok); /* its revisions will be taken again */
+    }
     return rc;
 }
 
@@ -366,8 +423,23 @@ static const s_bytes_t *s_find_bytes(const s_bytes_t *b, size_t n, const json_t 
     return NULL;
 }
 
+json_t *apisrv_bind_ok(apisrv_t *s)
+{
+    if (!s->bind_ok) {
+        s->bind_ok = proto_status_success(201, NULL);
+        if (proto_mp_pack(s->bind_ok, &s->bind_ok_mp, &s->bind_ok_len) < 0)
+            s->bind_ok_mp = NULL;
+    }
+    return s->bind_ok;
+}
+
 static void s_reply_staged(apisrv_t *s, apisrv_staged_t *st, const s_bytes_t *ob)
 {
+    s_bytes_t fixed;
+    if (!ob && st->body && st->body == s->bind_ok && s->bind_ok_mp) {
+        fixed = (s_bytes_t){s->bind_ok, s->bind_ok_mp, s->bind_ok_len};
+        ob = &fixed;
+    }
     if (!ob) {
         s_reply(s, &st->req, st->cache_key, st->code, st->body);
         return;
@@ -376,40 +448,114 @@ static void s_reply_staged(apisrv_t *s, apisrv_staged_t *st, const s_bytes_t *ob
     rt_reply_raw(s->a, &st->req, st->code, ob->buf, ob->len);
 }
 
-void apisrv_flush(apisrv_t *s)
-{
+/* ---- pending batches ------------------------------------------------------ */
+
+/* A committed batch: its replies and events go out once the store reports
+ * its revision durable (durable.c), in commit order. */
+struct apisrv_pend {
+    uint64_t rev;
+    apisrv_staged_t *st;
+    size_t n, cap;
     json_t *events;
     s_bytes_t *bytes;
-    int rc = s_commit(s, &events, &bytes);
-    size_t nev = json_array_size(events), cur = 0;
-    apisrv_staged_t *st = s->staged;
-    size_t n = s->nstaged, cap = s->capstaged;
-    s->staged = NULL;
-    s->nstaged = s->capstaged = 0;
-    json_object_clear(s->staged_keys);
-    for (size_t i = 0; i < n; i++) {
+    size_t bytes_cap;
+};
+
+/* Replies to and publishes one batch; rc < 0: 500s instead of replies
+ * (events still go out when the commit itself succeeded: readers see it). */
+static void s_release_one(apisrv_t *s, apisrv_pend_t *p, int rc)
+{
+    size_t nev = json_array_size(p->events), cur = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        apisrv_staged_t *st = &p->st[i];
         if (rc < 0) {
-            json_t *e =
-                apisrv_status(PROTO_EINTERNAL, "storage commit failed: %s", proto_strerror(rc));
-            rt_reply(s->a, &st[i].req, 500, e);
+            json_t *e = apisrv_status(PROTO_EINTERNAL, "storage commit failed: %s",
+                                      proto_strerror(rc));
+            rt_reply(s->a, &st->req, 500, e);
             json_decref(e);
         } else {
-            s_reply_staged(s, &st[i], s_find_bytes(bytes, nev, st[i].body, &cur));
+            s_reply_staged(s, st, s_find_bytes(p->bytes, nev, st->body, &cur));
         }
-        json_decref(st[i].body);
-        free(st[i].cache_key);
+        if (st->cache_key)
+            json_object_del(s->pending_keys, st->cache_key);
+        json_decref(st->body);
+        free(st->cache_key);
     }
-    if (!s->staged) { /* keep the array for the next batch: no malloc per batch */
-        s->staged = st;
-        s->capstaged = cap;
+    if (p->st && s->nspare < sizeof s->spare / sizeof s->spare[0]) {
+        s->spare[s->nspare] = p->st;
+        s->spare_cap[s->nspare++] = p->cap;
     } else {
-        free(st);
+        free(p->st);
     }
     size_t i;
     json_t *ev;
-    json_array_foreach(events, i, ev) s_publish(s, ev, &bytes[i]);
-    s_bytes_free(bytes, nev);
-    json_decref(events);
+    json_array_foreach(p->events, i, ev) s_publish(s, ev, &p->bytes[i]);
+    s_blob_put(s, p->bytes, p->bytes_cap);
+    json_decref(p->events);
+}
+
+void apisrv_release(apisrv_t *s, int sync_rc)
+{
+    uint64_t durable = store_durable_rev(s->st);
+    size_t k = 0;
+    /* one at a time: a reply may not re-enter, but stay safe if it does */
+    while (k < s->npend && (sync_rc < 0 || s->pend[k].rev <= durable)) {
+        apisrv_pend_t p = s->pend[k++];
+        s_release_one(s, &p, p.rev <= durable ? 0 : sync_rc);
+    }
+    memmove(s->pend, s->pend + k, (s->npend - k) * sizeof *s->pend);
+    s->npend -= k;
+}
+
+/* Moves the staged replies and the batch's events to the pending queue. */
+static void s_pend_push(apisrv_t *s, json_t *events, s_bytes_t *bytes, size_t bcap)
+{
+    if (s->npend == s->cappend) {
+        s->cappend = s->cappend ? s->cappend * 2 : 8;
+        s->pend = realloc(s->pend, s->cappend * sizeof *s->pend);
+        if (!s->pend)
+            abort();
+    }
+    for (size_t i = 0; i < s->nstaged; i++) {
+        apisrv_staged_t *st = &s->staged[i];
+        if (st->cache_key)
+            json_object_set_new(s->pending_keys, st->cache_key,
+                                json_pack("[i,O?]", st->code, st->body));
+    }
+    s->pend[s->npend++] =
+        (apisrv_pend_t){store_rev(s->st), s->staged, s->nstaged, s->capstaged, events, bytes, bcap};
+    s->staged = NULL;
+    s->nstaged = s->capstaged = 0;
+    json_object_clear(s->staged_keys);
+}
+
+/* Commits the batch without waiting for its last sync; what it made
+ * durable (the batches before it) goes out at once. */
+static void s_commit_batch(apisrv_t *s)
+{
+    if (!s->txn && !s->poisoned && !s->nstaged)
+        return;
+    json_t *events;
+    s_bytes_t *bytes;
+    size_t bcap;
+    int rc = s_commit(s, &events, &bytes, &bcap);
+    if (rc < 0) { /* nothing of it was written: answer now */
+        apisrv_pend_t p = {0, s->staged, s->nstaged, s->capstaged, NULL, NULL, 0};
+        s->staged = NULL;
+        s->nstaged = s->capstaged = 0;
+        json_object_clear(s->staged_keys);
+        s_release_one(s, &p, rc);
+    } else {
+        s_pend_push(s, events, bytes, bcap);
+    }
+    apisrv_release(s, 0);
+}
+
+void apisrv_flush(apisrv_t *s)
+{
+    s_commit_batch(s);
+    if (s->npend)
+        apisrv_release(s, store_sync(s->st));
 }
 
 /* ---- dispatch ------------------------------------------------------------- */
@@ -460,6 +606,10 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
 {
     apisrv_t *s = arg;
     (void)a;
+    /* The loop reads a whole batch before it looks at the sync thread's
+     * eventfd: what became durable meanwhile goes out now, not after it. */
+    if (s->npend && store_durable_rev(s->st) >= s->pend[0].rev)
+        apisrv_release(s, 0);
     int oi = s_find_op(req->env.op);
     if (oi < 0) {
         json_t *e = apisrv_status(PROTO_EBADREQUEST, "unknown operation \"%s\"", req->env.op);
@@ -499,10 +649,30 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
         malloc_trim(0); /* give a large list's memory back to the system now */
 }
 
+/* The end of a batch: commit, then finish durability. The sync thread
+ * pays off when requests keep coming (the loop applies the next batch
+ * during the sync); when every client waits for this batch's replies, it
+ * only adds two wake-ups, so the loop syncs itself. Which case holds is
+ * seen on the thread's answers (apisrv_note_overlap), probed now and then. */
 static void s_on_batch_end(rt_actor_t *a, void *arg)
 {
+    apisrv_t *s = arg;
     (void)a;
-    apisrv_flush(arg);
+    s_commit_batch(s);
+    if (!s->npend)
+        return;
+    if (s->overlap > 0 || (s->nbatches++ % 16) == 0)
+        apisrv_syncer_kick(s);
+    else
+        apisrv_release(s, store_sync(s->st));
+}
+
+void apisrv_note_overlap(apisrv_t *s)
+{
+    if (s->txn || s->nstaged)
+        s->overlap = 16;
+    else if (s->overlap > 0)
+        s->overlap--;
 }
 
 static void s_on_sync(rt_actor_t *a, void *arg)
@@ -600,6 +770,8 @@ static int s_init(apisrv_t *s, const char *data_dir, uint64_t keep, bool no_sync
     s->staged_keys = json_object();
     s->owned = json_object();
     s->owners_by_key = json_object();
+    s->ns_ok = json_object();
+    s->pending_keys = json_object();
     s->keep_revs = keep;
     char err[256] = "";
     store_opts_t o = {.keep_revs = keep, .no_sync = no_sync};
@@ -620,6 +792,13 @@ static void s_fini(apisrv_t *s)
     apisrv_flush(s);
     free(s->staged);
     s->staged = NULL;
+    free(s->pend);
+    while (s->nspare)
+        free(s->spare[--s->nspare]);
+    while (s->nblob)
+        free(s->blob[--s->nblob]);
+    json_decref(s->bind_ok);
+    free(s->bind_ok_mp);
     store_destroy(&s->st);
     apisrv_alloc_fini(&s->alloc);
     for (size_t i = 0; i < APISRV_CACHE_SLOTS; i++)
@@ -630,6 +809,8 @@ static void s_fini(apisrv_t *s)
     json_decref(s->staged_keys);
     json_decref(s->owned);
     json_decref(s->owners_by_key);
+    json_decref(s->ns_ok);
+    json_decref(s->pending_keys);
 }
 
 static int s_serve(apisrv_t *s, const rt_config_t *cfg)
@@ -641,6 +822,12 @@ static int s_serve(apisrv_t *s, const rt_config_t *cfg)
         return rc;
     }
     s_bootstrap(s);
+    rc = apisrv_syncer_start(s);
+    if (rc < 0) {
+        rt_err("cannot start the sync thread: %s", proto_strerror(rc));
+        rt_actor_destroy(&s->a);
+        return rc;
+    }
     rt_on_batch_end(s->a, s_on_batch_end, s);
     rt_timer_add(s->a, S_SYNC_MS, true, s_on_sync, s);
     rt_timer_add(s->a, S_COMPACT_MS, true, s_on_compact, s);
@@ -650,6 +837,7 @@ static int s_serve(apisrv_t *s, const rt_config_t *cfg)
                 (unsigned long long)store_rev(s->st));
         rt_run(s->a);
     }
+    apisrv_syncer_stop(s);
     apisrv_flush(s); /* SIGTERM: finish the batch, commit, reply */
     rt_actor_destroy(&s->a);
     return rc;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1110,7 +1111,19 @@ TEST(crash_kill9_loses_no_acknowledged_write)
 
 /* ---- retried requests: answered from the reply cache ---------------------------- */
 
-static int s_raw_create(void *dealer, uint64_t id, const char *name, json_t **reply)
+/* A DEALER with routing id rid, connected to the broker; NULL on failure. */
+static void *s_raw_dealer(void *ctx, const char *rid)
+{
+    rt_endpoints_t eps;
+    void *d = zmq_socket(ctx, ZMQ_DEALER);
+    zmq_setsockopt(d, ZMQ_ROUTING_ID, rid, strlen(rid));
+    if (rt_endpoints_from(g_cfg.broker, &eps) == 0 && zmq_connect(d, eps.router) == 0)
+        return d;
+    zmq_close(d);
+    return NULL;
+}
+
+static int s_raw_send(void *dealer, uint64_t id, const char *name)
 {
     json_t *b = s_body("configmaps", "default", NULL);
     json_object_set_new(b, "object",
@@ -1129,11 +1142,18 @@ static int s_raw_create(void *dealer, uint64_t id, const char *name, json_t **re
     zmq_send(dealer, "apiserver", 9, ZMQ_SNDMORE);
     zmq_send(dealer, buf, len, 0);
     free(buf);
+    return 0;
+}
+
+/* The next reply (heartbeats skipped): its code, body and request id. */
+static int s_raw_recv(void *dealer, json_t **reply, uint64_t *id)
+{
     int timeout = 5000;
     zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    for (;;) { /* skip heartbeats; the reply is [REP][service][envelope] */
+    for (;;) { /* the reply is [REP][service][envelope] */
         zmq_msg_t f[3];
-        int n = 0, more = 1;
+        int n = 0, more = 1, rc;
+        proto_env_t e;
         while (more && n < 3) {
             zmq_msg_init(&f[n]);
             if (zmq_msg_recv(&f[n], dealer, 0) < 0)
@@ -1149,6 +1169,7 @@ static int s_raw_create(void *dealer, uint64_t id, const char *name, json_t **re
             zmq_msg_close(&f[i]);
         if (rep && rc == 0) {
             *reply = json_incref(e.body);
+            *id = e.id;
             int code = e.code;
             proto_env_clear(&e);
             return code;
@@ -1156,15 +1177,19 @@ static int s_raw_create(void *dealer, uint64_t id, const char *name, json_t **re
     }
 }
 
+static int s_raw_create(void *dealer, uint64_t id, const char *name, json_t **reply)
+{
+    uint64_t got;
+    int rc = s_raw_send(dealer, id, name);
+    return rc < 0 ? rc : s_raw_recv(dealer, reply, &got);
+}
+
 TEST(retried_request_answered_from_cache)
 {
     s_up();
-    rt_endpoints_t eps;
-    REQUIRE(rt_endpoints_from(g_cfg.broker, &eps) == 0);
     void *ctx = zmq_ctx_new();
-    void *d = zmq_socket(ctx, ZMQ_DEALER);
-    zmq_setsockopt(d, ZMQ_ROUTING_ID, "dup-client#1", 12);
-    REQUIRE(zmq_connect(d, eps.router) == 0);
+    void *d = s_raw_dealer(ctx, "dup-client#1");
+    REQUIRE(d != NULL);
     json_t *r1 = NULL, *r2 = NULL, *r3 = NULL;
     CHECK_EQ_INT(s_raw_create(d, 77, "dup", &r1), 201);
     CHECK_EQ_INT(s_raw_create(d, 77, "dup", &r2), 201); /* same id: same answer */
@@ -1173,6 +1198,39 @@ TEST(retried_request_answered_from_cache)
     json_decref(r1);
     json_decref(r2);
     json_decref(r3);
+    zmq_close(d);
+    zmq_ctx_term(ctx);
+    s_down();
+}
+
+/* Retries: the copy arrives while the first waits in the batch, for the
+ * sync of its commit, or after its reply (delays 0 to 2 ms spread over
+ * those); every time one write, the same answer. */
+TEST(retried_request_while_first_is_pending)
+{
+    s_up_opts(false); /* with fsync: committed batches wait for the sync thread */
+    void *ctx = zmq_ctx_new();
+    void *d = s_raw_dealer(ctx, "dup-client#2");
+    REQUIRE(d != NULL);
+    for (int i = 0; i < 100; i++) { /* the loop syncs itself but for 1 batch in 16 */
+        char name[32];
+        snprintf(name, sizeof name, "pend-%d", i);
+        CHECK_EQ_INT(s_raw_send(d, 1000 + (uint64_t)i, name), 0);
+        struct timespec ts = {0, (long)(i % 20) * 100000};
+        nanosleep(&ts, NULL);
+        CHECK_EQ_INT(s_raw_send(d, 1000 + (uint64_t)i, "pend-other-name"), 0); /* the retry */
+        json_t *r1 = NULL, *r2 = NULL;
+        uint64_t id1 = 0, id2 = 0;
+        CHECK_EQ_INT(s_raw_recv(d, &r1, &id1), 201);
+        CHECK_EQ_INT(s_raw_recv(d, &r2, &id2), 201);
+        CHECK(id1 == 1000 + (uint64_t)i && id2 == id1);
+        CHECK_EQ_STR(proto_obj_uid(r2), proto_obj_uid(r1));
+        json_decref(r1);
+        json_decref(r2);
+    }
+    json_t *o = NULL;
+    CHECK_EQ_INT(s_call("get", s_body("configmaps", "default", "pend-other-name"), &o), 404);
+    json_decref(o);
     zmq_close(d);
     zmq_ctx_term(ctx);
     s_down();

@@ -749,3 +749,69 @@ TEST(precondition_skips_every_value_type)
     json_decref(o);
     store_destroy(&s);
 }
+
+/* One put committed with store_wtxn_commit_nowait. */
+static void t_put_nowait(store_t *s, const char *key, const char *val)
+{
+    store_wtxn_t *t;
+    json_t *o = t_cm(key, val);
+    REQUIRE(store_wtxn_begin(s, &t) == 0);
+    CHECK_EQ_INT(store_wtxn_put(t, key, o, 0, false, NULL), 0);
+    CHECK_EQ_INT(store_wtxn_commit_nowait(&t), 0);
+    json_decref(o);
+}
+
+TEST(nowait_commit_durable_after_sync_or_next_commit)
+{
+    store_opts_t o = {0}; /* durable */
+    store_t *s = t_open(&o);
+    uint64_t base = store_rev(s);
+    CHECK(store_durable_rev(s) == base);
+    t_put_nowait(s, "configmaps/default/a", "1");
+    CHECK(store_rev(s) == base + 1);
+    CHECK(store_durable_rev(s) == base); /* its meta page is not synced yet */
+    json_t *got = NULL;
+    CHECK_EQ_INT(store_get(s, "configmaps/default/a", &got), 0); /* but readers see it */
+    json_decref(got);
+    t_put_nowait(s, "configmaps/default/b", "2");
+    CHECK(store_durable_rev(s) == base + 1); /* the next commit's data sync covered it */
+    CHECK_EQ_INT(store_sync(s), 0);
+    CHECK(store_durable_rev(s) == base + 2);
+    CHECK_EQ_INT(store_sync(s), 0); /* nothing left to sync */
+    t_put_nowait(s, "configmaps/default/e", "5");
+    CHECK_EQ_INT(store_meta_set(s, "k", "v"), 0); /* a durable commit, rev unchanged */
+    CHECK(store_durable_rev(s) == store_rev(s));
+    t_put_nowait(s, "configmaps/default/c", "3");
+    json_t *d = t_cm("d", "4");
+    t_put(s, "configmaps/default/d", d, 0, true, NULL); /* a full commit: all durable */
+    json_decref(d);
+    CHECK(store_durable_rev(s) == store_rev(s));
+    store_destroy(&s);
+    s = t_open(&o);
+    CHECK(store_rev(s) == base + 5);
+    CHECK(store_durable_rev(s) == base + 5);
+    store_destroy(&s);
+}
+
+TEST(rev_of_reads_resource_version_without_decoding)
+{
+    store_t *s = t_open_fast();
+    json_t *a = t_cm("a", "1");
+    uint64_t rev = t_put(s, "configmaps/default/a", a, 0, true, NULL);
+    json_decref(a);
+    store_wtxn_t *t;
+    uint64_t rv = 0;
+    REQUIRE(store_wtxn_begin(s, &t) == 0);
+    CHECK_EQ_INT(store_wtxn_rev_of(t, "configmaps/default/a", &rv), 0);
+    CHECK(rv == rev);
+    json_t *b = t_cm("a", "2");
+    CHECK_EQ_INT(store_wtxn_put(t, "configmaps/default/a", b, 0, false, NULL), 0);
+    CHECK_EQ_INT(store_wtxn_rev_of(t, "configmaps/default/a", &rv), 0);
+    CHECK(rv == rev + 1); /* sees the transaction's own write */
+    CHECK_EQ_INT(store_wtxn_rev_of(t, "configmaps/default/none", &rv), PROTO_ENOTFOUND);
+    CHECK_EQ_INT(store_wtxn_rev_of(t, "", &rv), PROTO_EINVALID);
+    store_wtxn_abort(&t);
+    json_decref(b);
+    CHECK(store_durable_rev(s) == store_rev(s)); /* no_sync: always durable */
+    store_destroy(&s);
+}
