@@ -63,7 +63,9 @@ static void s_roundtrip(const json_t *doc, bool yaml)
     if (!text)
         __builtin_trap();
     int rc = proto_manifest_parse(text, strlen(text), "dump", &back, err, sizeof err);
-    if (rc != 0 && !strstr(err, "nesting deeper"))
+    /* a "<<" key is printed plain, as kubectl does, and may then read back as a
+     * merge whose value is not a map: an error, as go-yaml gives too */
+    if (rc != 0 && !strstr(err, "nesting deeper") && !(yaml && s_has_merge_key(doc)))
         __builtin_trap();
     if (rc == 0 && (json_array_size(back) != 1 || !s_same(wrap, json_array_get(back, 0))) &&
         !(yaml && s_has_merge_key(doc)))
