@@ -3,9 +3,13 @@
  * environment, log file, driver), poll its state, and decide restarts by
  * restartPolicy with exponential back-off (CrashLoopBackOff). States are
  * kept as the Kubernetes JSON the status reports (waiting / running /
- * terminated, lastState).
+ * terminated, lastState). A first start runs in the background when the
+ * driver can (runc: the shim's report pipe is watched by the actor loop),
+ * at most KL_MAX_STARTS at a time per node, so a burst of pods does not
+ * wait behind one `runc run` after another.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,8 +168,16 @@ static void s_started(kl_pod_t *p, kl_ctr_t *c, const char *id)
     kl_probes_start(p, c);
 }
 
+static void s_start_failed(kl_pod_t *p, kl_ctr_t *c, int rc, const char *err)
+{
+    rt_warn("pod %s/%s: container %s: start: %s", p->ns, p->name, c->name, err);
+    s_fail(p, c, "RunContainerError", "Failed", err[0] ? err : proto_strerror(rc));
+}
+
+/* Starts the driver's container: at once, or in the background into st
+ * (not NULL) when the driver can. */
 static int s_start_driver(kl_pod_t *p, kl_ctr_t *c, const json_t *spec, const char *rootfs,
-                          const json_t *icfg, const json_t *env, const char *id)
+                          const json_t *icfg, const json_t *env, const char *id, kl_start_t *st)
 {
     char log[PATH_MAX + 600], cdir[PATH_MAX + 300], vols[PATH_MAX + 16], hosts[PATH_MAX + 16];
     char resolv[PATH_MAX + 16], err[512] = "";
@@ -181,12 +193,11 @@ static int s_start_driver(kl_pod_t *p, kl_ctr_t *c, const json_t *spec, const ch
                               .volumes_dir = vols, .hosts_path = hosts, .resolv_path = resolv};
     kubelet_driver_t *d = p->n->drv;
     d->ops->container_remove(d, id); /* a leftover of the same id (failed start) */
-    int rc = d->ops->container_start(d, &cs, err, sizeof err);
+    int rc = st ? d->ops->container_start_async(d, &cs, st, err, sizeof err)
+                : d->ops->container_start(d, &cs, err, sizeof err);
     free(envv);
-    if (rc < 0) {
-        rt_warn("pod %s/%s: container %s: start: %s", p->ns, p->name, c->name, err);
-        s_fail(p, c, "RunContainerError", "Failed", err[0] ? err : proto_strerror(rc));
-    }
+    if (rc < 0)
+        s_start_failed(p, c, rc, err);
     return rc;
 }
 
@@ -198,9 +209,72 @@ static bool s_env_ready(const kl_kubelet_t *k)
                          rt_informer_synced(k->secret_inf));
 }
 
-/* Starts instance c->restarts of c. 0, -EAGAIN when the caches are not
- * ready yet, or < 0 with c's waiting state set. */
-int kl_ctr_start(kl_pod_t *p, kl_ctr_t *c)
+static void s_on_started(kl_pod_t *p, kl_ctr_t *c, const char *id)
+{
+    s_started(p, c, id);
+    kl_event(p, c, "Normal", "Created", "Created container %s", c->name);
+    kl_event(p, c, "Normal", "Started", "Started container %s", c->name);
+}
+
+/* ---- starts in the background --------------------------------------------- */
+
+typedef struct kl_ctr_pending {
+    kl_start_t st;
+    kl_pod_t *p;
+    kl_ctr_t *c;
+} kl_ctr_pending_t;
+
+/* The driver has reported on c's start (rc as container_start_poll). */
+static void s_finish(kl_ctr_pending_t *w, int rc, const char *err)
+{
+    kl_pod_t *p = w->p;
+    kl_ctr_t *c = w->c;
+    rt_fd_remove(p->n->k->a, w->st.fd);
+    close(w->st.fd);
+    c->pending = NULL;
+    p->n->starts_inflight--;
+    if (rc == 0) {
+        s_on_started(p, c, w->st.id);
+    } else {
+        s_start_failed(p, c, rc, err);
+        c->backoff_until = proto_mono_ms() + 1000; /* as a failed first start */
+    }
+    free(w);
+}
+
+static void s_on_report(rt_actor_t *a, int fd, short revents, void *arg)
+{
+    (void)a;
+    (void)fd;
+    (void)revents;
+    kl_ctr_pending_t *w = arg;
+    kl_pod_t *p = w->p;
+    kubelet_driver_t *d = p->n->drv;
+    char err[512] = "";
+    int rc = d->ops->container_start_poll(d, &w->st, 0, err, sizeof err);
+    if (rc == -EAGAIN)
+        return;
+    s_finish(w, rc, err);
+    kl_pod_sync(p);
+    kl_pods_start_deferred(p->n);
+}
+
+void kl_ctr_settle(kl_pod_t *p, kl_ctr_t *c)
+{
+    kl_ctr_pending_t *w = c->pending;
+    if (!w)
+        return;
+    kubelet_driver_t *d = p->n->drv;
+    char err[512] = "";
+    int rc;
+    while ((rc = d->ops->container_start_poll(d, &w->st, 1000, err, sizeof err)) == -EAGAIN)
+        ;
+    s_finish(w, rc, err);
+}
+
+/* Starts instance c->restarts of c (into w when given). 0, -EAGAIN when
+ * the caches are not ready yet, or < 0 with c's waiting state set. */
+static int s_ctr_start(kl_pod_t *p, kl_ctr_t *c, kl_ctr_pending_t *w)
 {
     const json_t *spec = kl_ctr_spec(p, c);
     if (!spec)
@@ -217,16 +291,53 @@ int kl_ctr_start(kl_pod_t *p, kl_ctr_t *c)
     }
     if (rc == 0) {
         snprintf(id, sizeof id, "%s-%s-%d", p->uid, c->name, c->restarts);
-        rc = s_start_driver(p, c, spec, rootfs[0] ? rootfs : NULL, icfg, env, id);
+        rc = s_start_driver(p, c, spec, rootfs[0] ? rootfs : NULL, icfg, env, id,
+                            w ? &w->st : NULL);
     }
-    if (rc == 0) {
-        s_started(p, c, id);
-        kl_event(p, c, "Normal", "Created", "Created container %s", c->name);
-        kl_event(p, c, "Normal", "Started", "Started container %s", c->name);
-    }
+    if (rc == 0 && !w)
+        s_on_started(p, c, id);
     json_decref(icfg);
     json_decref(env);
     return rc;
+}
+
+/* A restart: at once, as Kubernetes reports it (restartCount, lastState). */
+int kl_ctr_start(kl_pod_t *p, kl_ctr_t *c)
+{
+    return s_ctr_start(p, c, NULL);
+}
+
+int kl_ctr_begin(kl_pod_t *p, kl_ctr_t *c)
+{
+    const kubelet_driver_ops_t *ops = p->n->drv->ops;
+    if (c->pending) { /* its report is awaited: only a deadline can end it here */
+        char err[512] = "";
+        int rc = ops->container_start_poll(p->n->drv, &c->pending->st, 0, err, sizeof err);
+        if (rc != -EAGAIN)
+            s_finish(c->pending, rc, err);
+        return rc == -EAGAIN ? 0 : rc;
+    }
+    if (!ops->container_start_async || !ops->container_start_poll)
+        return s_ctr_start(p, c, NULL);
+    if (p->n->starts_inflight >= KL_MAX_STARTS) {
+        p->n->starts_deferred = true;
+        return -EAGAIN;
+    }
+    kl_ctr_pending_t *w = calloc(1, sizeof *w);
+    if (!w)
+        abort();
+    w->p = p;
+    w->c = c;
+    int rc = s_ctr_start(p, c, w);
+    if (rc < 0) {
+        free(w);
+        return rc;
+    }
+    c->pending = w;
+    p->n->starts_inflight++;
+    if (rt_fd_add(p->n->k->a, w->st.fd, POLLIN, s_on_report, w) < 0)
+        kl_ctr_settle(p, c); /* cannot watch it: wait for it here */
+    return 0;
 }
 
 /* ---- polling and exits ---------------------------------------------------- */

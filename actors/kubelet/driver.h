@@ -7,7 +7,8 @@
  *
  * A pod has one sandbox (its network/IPC/UTS namespaces and IP); each
  * container runs inside it. Every call is synchronous and quick (no call
- * waits for a container to exit); the kubelet polls container_state.
+ * waits for a container to exit; a driver may start containers in the
+ * background, container_start_async); the kubelet polls container_state.
  * All functions return 0 or a negative code (-errno, PROTO_E*), with a
  * human reason in err where given.
  */
@@ -54,6 +55,16 @@ typedef struct kl_container_spec {
     const char *resolv_path; /* file to bind at /etc/resolv.conf */
 } kl_container_spec_t;
 
+/* A container start in flight (container_start_async). The caller owns it
+ * and closes fd once container_start_poll has returned other than -EAGAIN. */
+typedef struct kl_start {
+    int fd;              /* readable when the start may have progressed; -1 none */
+    char id[512];        /* the container's id */
+    char buf[512];       /* the driver's progress */
+    size_t used;
+    int64_t deadline_ms; /* proto_mono_ms after which the start has failed */
+} kl_start_t;
+
 /* A command started by container_exec_start. */
 typedef struct kl_exec {
     pid_t pid;               /* the process to wait for (a child of the caller) */
@@ -72,6 +83,16 @@ typedef struct kubelet_driver_ops {
     /* Creates and starts a container in the pod's sandbox. */
     int (*container_start)(kubelet_driver_t *d, const kl_container_spec_t *spec, char *err,
                            size_t errlen);
+    /* Optional (NULL: container_start only). Begins what container_start
+     * does and returns at once: 0 with st->fd to watch, or a negative code
+     * with err (nothing left to clean up). */
+    int (*container_start_async)(kubelet_driver_t *d, const kl_container_spec_t *spec,
+                                 kl_start_t *st, char *err, size_t errlen);
+    /* Advances st, waiting at most wait_ms: 0 when the container has
+     * started, -EAGAIN while in flight, else the start failed (err says
+     * why; the container is removed) — also once st->deadline_ms passed. */
+    int (*container_start_poll)(kubelet_driver_t *d, kl_start_t *st, int wait_ms, char *err,
+                                size_t errlen);
     int (*container_status)(kubelet_driver_t *d, const char *id, kl_status_t *st);
     /* Sends a signal to the container's main process. */
     int (*container_signal)(kubelet_driver_t *d, const char *id, int sig);

@@ -122,6 +122,7 @@ char *kubelet_log_render(const char *buf, size_t len, const kl_log_query_t *q, s
 #define KL_MAX_NODES 10000
 #define KL_NAME_MAX 256
 #define KL_LOG_MAX_BYTES (8 << 20) /* one logs reply at most */
+#define KL_MAX_STARTS 4 /* container starts in flight per node */
 
 typedef struct kl_opts {
     const char *node;
@@ -164,6 +165,7 @@ typedef struct kl_ctr {
     bool changed;           /* killed because its image changed: restart at once */
     char stop_reason[400];  /* message for lastState after a liveness kill */
     kl_probe_t *probes[KL_NPROBES];
+    struct kl_ctr_pending *pending; /* a first start in flight (not started, not polled) */
 } kl_ctr_t;
 
 struct kl_pod {
@@ -200,6 +202,8 @@ struct kl_node {
     bool adopted;           /* orphans cleaned after the first sync */
     bool registered, node_inflight;
     json_t *node_status;    /* last status sent */
+    int starts_inflight;    /* container starts in the background (at most KL_MAX_STARTS) */
+    bool starts_deferred;   /* a start waited for a free slot */
 };
 
 struct kl_kubelet {
@@ -229,6 +233,8 @@ void kl_pods_sync_all(kl_node_t *n);
 void kl_pod_sync(kl_pod_t *p);
 kl_pod_t *kl_pod_find(kl_node_t *n, const char *ns, const char *name);
 void kl_pods_cleanup_orphans(kl_node_t *n);
+/* Syncs pods with a container waiting for a start slot, while slots are free. */
+void kl_pods_start_deferred(kl_node_t *n);
 void kl_pod_free(kl_pod_t *p);
 void kl_ctr_log_path(const kl_pod_t *p, const kl_ctr_t *c, int instance, char *buf, size_t n);
 
@@ -236,6 +242,13 @@ void kl_ctr_log_path(const kl_pod_t *p, const kl_ctr_t *c, int instance, char *b
 void kl_ctr_waiting(kl_ctr_t *c, const char *reason, const char *message);
 const json_t *kl_ctr_spec(const kl_pod_t *p, const kl_ctr_t *c);
 int kl_ctr_start(kl_pod_t *p, kl_ctr_t *c);
+/* A first start: in the background when the driver can (c->pending until
+ * the driver reports; then c runs, or waits with RunContainerError and a
+ * second's back-off, and p is synced). 0 when started or in flight,
+ * -EAGAIN when the caches or the in-flight slots are not ready. */
+int kl_ctr_begin(kl_pod_t *p, kl_ctr_t *c);
+/* Waits for c's start in flight, if any, to end (pod deletion). */
+void kl_ctr_settle(kl_pod_t *p, kl_ctr_t *c);
 void kl_ctr_poll(kl_pod_t *p, kl_ctr_t *c);
 bool kl_ctr_advance(kl_pod_t *p, kl_ctr_t *c);
 void kl_ctr_stop(kl_pod_t *p, kl_ctr_t *c, int64_t grace_s, const char *why);

@@ -183,6 +183,7 @@ void kl_pod_free(kl_pod_t *p)
     if (!p)
         return;
     for (size_t i = 0; i < p->nctrs; i++) {
+        kl_ctr_settle(p, &p->ctrs[i]);
         kl_probes_stop(&p->ctrs[i]);
         json_decref(p->ctrs[i].state);
         json_decref(p->ctrs[i].last_state);
@@ -209,6 +210,7 @@ static void s_teardown(kl_pod_t *p)
     kubelet_driver_t *d = p->n->drv;
     for (size_t i = 0; i < p->nctrs; i++) {
         kl_ctr_t *c = &p->ctrs[i];
+        kl_ctr_settle(p, c);
         kl_probes_stop(c);
         if (c->id[0]) {
             d->ops->container_signal(d, c->id, SIGKILL);
@@ -314,8 +316,10 @@ static void s_terminate(kl_pod_t *p)
                                       proto_obj_int(p->pod, "spec.terminationGracePeriodSeconds",
                                                     30));
         rt_info("pod %s/%s: stopping (grace %llds)", p->ns, p->name, (long long)grace);
-        for (size_t i = 0; i < p->nctrs; i++)
+        for (size_t i = 0; i < p->nctrs; i++) {
+            kl_ctr_settle(p, &p->ctrs[i]); /* a start in flight ends first, then stops */
             kl_ctr_stop(p, &p->ctrs[i], grace, NULL);
+        }
     }
     bool running = false;
     for (size_t i = 0; i < p->nctrs; i++) {
@@ -329,15 +333,67 @@ static void s_terminate(kl_pod_t *p)
 
 /* ---- the sync ------------------------------------------------------------- */
 
-/* A container's first start; a failure is retried a second later (the
- * waiting reason says why), a cache still loading at the next tick. */
+/* A container's first start (in the background when the driver can); a
+ * failure is retried a second later (the waiting reason says why), a cache
+ * still loading or all start slots taken at the next tick. */
 static void s_first_start(kl_pod_t *p, kl_ctr_t *c)
 {
     if (proto_mono_ms() < c->backoff_until)
         return;
-    int rc = kl_ctr_start(p, c);
+    int rc = kl_ctr_begin(p, c);
     if (rc < 0 && rc != -EAGAIN)
         c->backoff_until = proto_mono_ms() + 1000;
+}
+
+/* A container's start is in flight. */
+static bool s_starting(const kl_pod_t *p)
+{
+    for (size_t i = 0; i < p->nctrs; i++)
+        if (p->ctrs[i].pending)
+            return true;
+    return false;
+}
+
+/* A container not started yet, nor being started. */
+static bool s_awaits_start(const kl_pod_t *p)
+{
+    for (size_t i = 0; i < p->nctrs; i++)
+        if (!p->ctrs[i].id[0] && !p->ctrs[i].pending)
+            return true;
+    return false;
+}
+
+/* All start slots are taken: a pod without its sandbox yet waits for one
+ * (its sandbox is made when it can start at once, keeping the loop free). */
+static bool s_no_slot(kl_pod_t *p)
+{
+    kl_node_t *n = p->n;
+    if (p->sandbox || n->starts_inflight < KL_MAX_STARTS)
+        return false;
+    n->starts_deferred = true;
+    return true;
+}
+
+/* Oldest first (n->pods is newest first). */
+void kl_pods_start_deferred(kl_node_t *n)
+{
+    if (!n->starts_deferred)
+        return;
+    n->starts_deferred = false;
+    size_t np = 0, i = 0;
+    for (kl_pod_t *p = n->pods; p; p = p->next)
+        np += s_awaits_start(p);
+    kl_pod_t **v = calloc(np ? np : 1, sizeof *v);
+    if (!v)
+        abort();
+    for (kl_pod_t *p = n->pods; p && i < np; p = p->next)
+        if (s_awaits_start(p))
+            v[i++] = p;
+    while (i > 0 && n->starts_inflight < KL_MAX_STARTS)
+        kl_pod_sync(v[--i]);
+    if (i > 0)
+        n->starts_deferred = true; /* the rest waits for the next free slot */
+    free(v);
 }
 
 /* Runs init containers in order. true once all have completed. */
@@ -402,8 +458,11 @@ void kl_pod_sync(kl_pod_t *p)
     if (p->finalized || p->gone)
         return;
     p->settled = false;
+    bool wait_slot = false;
     if (proto_obj_get(p->pod, "metadata.deletionTimestamp")) {
         s_terminate(p);
+    } else if ((wait_slot = s_no_slot(p))) {
+        ; /* synced again when a start ends (kl_pods_start_deferred) */
     } else if (s_sandbox(p)) {
         if (!p->volumes_ready)
             p->volumes_ready = kl_volumes_prepare(p);
@@ -414,7 +473,10 @@ void kl_pod_sync(kl_pod_t *p)
         else if (s_sync_init(p))
             s_sync_main(p);
     }
-    kl_pod_report(p);
+    /* the status once the starts have ended, as when they were synchronous
+     * (one write, not "ContainerCreating" then "Running") */
+    if (!wait_slot && !s_starting(p))
+        kl_pod_report(p);
     p->settled = s_settled(p);
 }
 

@@ -144,11 +144,16 @@ typedef struct kl_shim_args {
  * subreaper) that runs create_argv (+ start_argv), reports, then waits for
  * the container's init and writes "exit_code signal finished_at oom" to
  * exit_path. It outlives the caller, so exit codes survive a kubelet
- * restart. Waits (up to timeout_ms) for the start to succeed or fail.
- * *shim_pid and *pid get the shim's and the container's host pids.
+ * restart. *fd gets the read end of the shim's report pipe (non-blocking,
+ * close-on-exec; the caller closes it), read with kubelet_runc_shim_read.
  */
-int kubelet_runc_shim_spawn(const kl_shim_args_t *a, int timeout_ms, int *shim_pid, int *pid,
-                            char *err, size_t errlen);
+int kubelet_runc_shim_begin(const kl_shim_args_t *a, int *fd);
+/* Reads the shim's report (waiting at most wait_ms for more) into buf
+ * (cap bytes, *used so far): 0 once the container has started, with
+ * *shim_pid and *pid its shim's and its own host pids; -EAGAIN while the
+ * report is incomplete; a negative code with err when the start failed. */
+int kubelet_runc_shim_read(int fd, char *buf, size_t cap, size_t *used, int wait_ms,
+                           int *shim_pid, int *pid, char *err, size_t errlen);
 
 /* ---- driver-wide ------------------------------------------------------------- */
 

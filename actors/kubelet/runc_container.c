@@ -158,9 +158,9 @@ static int s_write_config(kl_runc_t *d, const kl_container_spec_t *spec, const c
     return rc;
 }
 
-/* Runs the shim; on success records its pid and the start time. */
+/* Spawns the shim; st->fd gets its report pipe. */
 static int s_launch(kl_runc_t *d, const kl_container_spec_t *spec, const char *cdir, int log_fd,
-                    char *err, size_t errlen)
+                    kl_start_t *st)
 {
     char root[1100], logp[4096], pidp[4096], exitp[4096], cg[512], oom[1024];
     snprintf(root, sizeof root, "%s/runc", d->dir);
@@ -180,13 +180,12 @@ static int s_launch(kl_runc_t *d, const kl_container_spec_t *spec, const char *c
                         .exit_path = exitp,
                         .oom_file = oom,
                         .log_fd = log_fd};
-    int shim = 0, pid = 0;
-    int rc = kubelet_runc_shim_spawn(&a, S_START_MS, &shim, &pid, err, errlen);
-    if (rc < 0) {
-        if (rc == PROTO_EINTERNAL && strstr(err, "runc "))
-            s_runc_error(cdir, err, err, errlen);
-        return rc;
-    }
+    return kubelet_runc_shim_begin(&a, &st->fd);
+}
+
+/* The shim reported success: records its pid and the start time. */
+static void s_launched(const char *cdir, int shim)
+{
     char metap[4096], shimp[4096];
     snprintf(metap, sizeof metap, "%s/meta.json", cdir);
     snprintf(shimp, sizeof shimp, "%s/shim.pid", cdir);
@@ -201,7 +200,6 @@ static int s_launch(kl_runc_t *d, const kl_container_spec_t *spec, const char *c
         kubelet_runc_save_json(metap, m);
         json_decref(m);
     }
-    return 0;
 }
 
 static int s_open_log(const char *path, char *err, size_t errlen)
@@ -260,16 +258,14 @@ static int s_prepare(kl_runc_t *d, const kl_container_spec_t *spec, const char *
     return rc;
 }
 
-int kubelet_runc_container_start(kubelet_driver_t *drv, const kl_container_spec_t *spec, char *err,
-                                 size_t errlen)
+int kubelet_runc_container_start_async(kubelet_driver_t *drv, const kl_container_spec_t *spec,
+                                       kl_start_t *st, char *err, size_t errlen)
 {
     kl_runc_t *d = (kl_runc_t *)drv;
-    char tmp[8], cdir[2048], sbx[2048];
+    char cdir[2048], sbx[2048];
     struct stat sb;
-    if (!err) {
-        err = tmp;
-        errlen = sizeof tmp;
-    }
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
     const char *uid = proto_obj_uid(spec->pod);
     if (!kubelet_runc_id_ok(spec->id) || !kubelet_runc_id_ok(uid) || !spec->rootfs ||
         !spec->log_path || !kubelet_runc_path(d, "containers", spec->id, NULL, cdir, sizeof cdir)) {
@@ -286,13 +282,60 @@ int kubelet_runc_container_start(kubelet_driver_t *drv, const kl_container_spec_
         return rc;
     int log_fd = rc == 0 ? s_open_log(spec->log_path, err, errlen) : rc;
     if (log_fd >= 0) {
-        rc = s_launch(d, spec, cdir, log_fd, err, errlen);
+        rc = s_launch(d, spec, cdir, log_fd, st);
         close(log_fd);
+        if (rc < 0)
+            snprintf(err, errlen, "starting the container shim: %s", strerror(-rc));
     } else {
         rc = log_fd;
     }
-    if (rc < 0)
+    if (rc < 0) {
         kubelet_runc_container_remove(drv, spec->id);
+        return rc;
+    }
+    snprintf(st->id, sizeof st->id, "%s", spec->id);
+    st->deadline_ms = proto_mono_ms() + S_START_MS;
+    return 0;
+}
+
+int kubelet_runc_container_start_poll(kubelet_driver_t *drv, kl_start_t *st, int wait_ms,
+                                      char *err, size_t errlen)
+{
+    kl_runc_t *d = (kl_runc_t *)drv;
+    char cdir[2048];
+    int shim = 0, pid = 0;
+    kubelet_runc_path(d, "containers", st->id, NULL, cdir, sizeof cdir);
+    int rc = kubelet_runc_shim_read(st->fd, st->buf, sizeof st->buf, &st->used, wait_ms, &shim,
+                                    &pid, err, errlen);
+    if (rc == -EAGAIN && proto_mono_ms() >= st->deadline_ms) {
+        snprintf(err, errlen, "runc create/start did not finish within %d ms", S_START_MS);
+        rc = -ETIMEDOUT;
+    }
+    if (rc == 0)
+        s_launched(cdir, shim);
+    else if (rc == PROTO_EINTERNAL && strstr(err, "runc "))
+        s_runc_error(cdir, err, err, errlen);
+    if (rc < 0 && rc != -EAGAIN)
+        kubelet_runc_container_remove(drv, st->id);
+    return rc;
+}
+
+int kubelet_runc_container_start(kubelet_driver_t *drv, const kl_container_spec_t *spec, char *err,
+                                 size_t errlen)
+{
+    char tmp[8];
+    kl_start_t st;
+    if (!err) {
+        err = tmp;
+        errlen = sizeof tmp;
+    }
+    int rc = kubelet_runc_container_start_async(drv, spec, &st, err, errlen);
+    if (rc == 0)
+        do
+            rc = kubelet_runc_container_start_poll(drv, &st, 1000, err, errlen);
+        while (rc == -EAGAIN);
+    if (st.fd >= 0)
+        close(st.fd);
     return rc;
 }
 

@@ -34,6 +34,10 @@ json_t *kubelet_runc_load_json(const char *path);
 /* Container operations (runc_container.c). */
 int kubelet_runc_container_start(kubelet_driver_t *drv, const kl_container_spec_t *spec, char *err,
                                  size_t errlen);
+int kubelet_runc_container_start_async(kubelet_driver_t *drv, const kl_container_spec_t *spec,
+                                       kl_start_t *st, char *err, size_t errlen);
+int kubelet_runc_container_start_poll(kubelet_driver_t *drv, kl_start_t *st, int wait_ms,
+                                      char *err, size_t errlen);
 int kubelet_runc_container_status(kubelet_driver_t *drv, const char *id, kl_status_t *st);
 int kubelet_runc_container_signal(kubelet_driver_t *drv, const char *id, int sig);
 int kubelet_runc_container_remove(kubelet_driver_t *drv, const char *id);

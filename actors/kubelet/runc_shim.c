@@ -143,48 +143,55 @@ static void s_shim(const kl_shim_args_t *a, int report_fd)
     _exit(0);
 }
 
-/* Reads the shim's report lines until "started"/"fail" or the deadline. */
-static int s_await(int fd, int timeout_ms, int *shim_pid, int *pid, char *err, size_t errlen)
+/* The shim's report so far (buf, NUL-terminated): 0 with the pids once
+ * "started", a failure with its reason, or -EAGAIN while incomplete. */
+static int s_parse(char *buf, int *shim_pid, int *pid, char *err, size_t errlen)
 {
-    char buf[512];
-    size_t used = 0;
-    int64_t deadline = proto_mono_ms() + timeout_ms;
+    char *s = strstr(buf, "shim ");
+    if (s)
+        *shim_pid = atoi(s + 5);
+    if ((s = strstr(buf, "started ")) && strchr(s, '\n')) {
+        *pid = atoi(s + 8);
+        return 0;
+    }
+    if ((s = strstr(buf, "fail ")) && strchr(s, '\n')) {
+        *strchr(s, '\n') = 0;
+        snprintf(err, errlen, "runc %s", s + 5);
+        return PROTO_EINTERNAL;
+    }
+    return -EAGAIN;
+}
+
+int kubelet_runc_shim_read(int fd, char *buf, size_t cap, size_t *used, int wait_ms,
+                           int *shim_pid, int *pid, char *err, size_t errlen)
+{
     for (;;) {
-        buf[used] = 0;
-        char *s = strstr(buf, "shim ");
-        if (s)
-            *shim_pid = atoi(s + 5);
-        if ((s = strstr(buf, "started ")) && strchr(s, '\n')) {
-            *pid = atoi(s + 8);
-            return 0;
-        }
-        if ((s = strstr(buf, "fail ")) && strchr(s, '\n')) {
-            *strchr(s, '\n') = 0;
-            snprintf(err, errlen, "runc %s", s + 5);
-            return PROTO_EINTERNAL;
-        }
-        int64_t left = deadline - proto_mono_ms();
+        buf[*used] = 0;
+        int rc = s_parse(buf, shim_pid, pid, err, errlen);
+        if (rc != -EAGAIN)
+            return rc;
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-            snprintf(err, errlen, "runc create/start did not finish within %d ms", timeout_ms);
-            return -ETIMEDOUT;
-        }
-        ssize_t n = read(fd, buf + used, sizeof buf - 1 - used);
+        int n = poll(&p, 1, wait_ms > 0 ? wait_ms : 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || used + (size_t)n >= sizeof buf - 1) {
+        if (n <= 0)
+            return -EAGAIN;
+        ssize_t r = read(fd, buf + *used, cap - 1 - *used);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (r <= 0 || *used + (size_t)r >= cap - 1) {
             snprintf(err, errlen, "the container shim died before reporting");
             return PROTO_EINTERNAL;
         }
-        used += (size_t)n;
+        *used += (size_t)r;
+        wait_ms = 0; /* the caller waits again with what is left of its time */
     }
 }
 
-int kubelet_runc_shim_spawn(const kl_shim_args_t *a, int timeout_ms, int *shim_pid, int *pid,
-                            char *err, size_t errlen)
+int kubelet_runc_shim_begin(const kl_shim_args_t *a, int *fd)
 {
     int p[2];
-    *shim_pid = *pid = 0;
+    *fd = -1;
     if (pipe2(p, O_CLOEXEC) < 0)
         return -errno;
     pid_t mid = fork();
@@ -205,7 +212,7 @@ int kubelet_runc_shim_spawn(const kl_shim_args_t *a, int timeout_ms, int *shim_p
     int st = 0;
     while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
         ;
-    int rc = s_await(p[0], timeout_ms, shim_pid, pid, err, errlen);
-    close(p[0]);
-    return rc;
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    *fd = p[0];
+    return 0;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -980,6 +981,44 @@ TEST(as_root_exit_code_survives_kubelet_kill9)
     struct stat sb;
     CHECK(stat(cdir, &sb) < 0);
     json_decref(c);
+    /* starts in the background: two at once, each ends on its own fd; a bad
+     * command fails the same way, nothing left behind */
+    json_t *ca = json_pack("{s:s, s:[s, s]}", "name", "bga", "command", "sleep", "30");
+    json_t *cb = json_pack("{s:s, s:[s]}", "name", "bgb", "command", "/no/such/binary");
+    kl_container_spec_t sa = {.pod = pod, .container = ca, .id = "bga-0", .rootfs = rootfs,
+                              .log_path = logp};
+    kl_container_spec_t sbad = {.pod = pod, .container = cb, .id = "bgb-0", .rootfs = rootfs,
+                                .log_path = logp};
+    kl_start_t ka, kb;
+    char erra[512] = "", errb[512] = "";
+    REQUIRE(d->ops->container_start_async(d, &sa, &ka, erra, sizeof erra) == 0);
+    REQUIRE(d->ops->container_start_async(d, &sbad, &kb, errb, sizeof errb) == 0);
+    CHECK(ka.fd >= 0 && kb.fd >= 0);
+    int ra = -EAGAIN, rb = -EAGAIN;
+    while (ra == -EAGAIN || rb == -EAGAIN) {
+        struct pollfd pf[2] = {{.fd = ra == -EAGAIN ? ka.fd : -1, .events = POLLIN},
+                               {.fd = rb == -EAGAIN ? kb.fd : -1, .events = POLLIN}};
+        REQUIRE(poll(pf, 2, 35000) > 0);
+        if (pf[0].revents)
+            ra = d->ops->container_start_poll(d, &ka, 0, erra, sizeof erra);
+        if (pf[1].revents)
+            rb = d->ops->container_start_poll(d, &kb, 0, errb, sizeof errb);
+    }
+    close(ka.fd);
+    close(kb.fd);
+    CHECK_EQ_INT(ra, 0);
+    CHECK(rb < 0);
+    CHECK_CONTAINS(errb, "/no/such/binary");
+    snprintf(cdir, sizeof cdir, "%s/containers/bgb-0", e.state);
+    CHECK(stat(cdir, &sb) < 0);
+    kl_status_t sr = {0};
+    CHECK_EQ_INT(d->ops->container_status(d, "bga-0", &sr), 0);
+    CHECK_EQ_INT(sr.state, KL_STATE_RUNNING);
+    CHECK_EQ_INT(d->ops->container_signal(d, "bga-0", SIGKILL), 0);
+    CHECK_EQ_INT(s_await(d, "bga-0", KL_STATE_EXITED).signal, SIGKILL);
+    CHECK_EQ_INT(d->ops->container_remove(d, "bga-0"), 0);
+    json_decref(ca);
+    json_decref(cb);
     /* an image path overlayfs cannot take (a ':' in it): a private copy instead */
     char odd[700];
     snprintf(odd, sizeof odd, "%s/image:odd", t_tmpdir());
