@@ -269,12 +269,10 @@ void kl_probes_stop_one(kl_ctr_t *c, int kind);
 /* Called from probes when liveness fails: kill + restart. */
 void kl_ctr_liveness_failed(kl_pod_t *p, kl_ctr_t *c, const char *why);
 
-/* logs.c: serves service kubelet-<node>: ops `logs` and `exec`. */
+/* logs.c: serves service kubelet-<node>: op `logs`, and the stream ops (stream.c). */
 int kl_logs_serve(kl_node_t *n);
 
-/* exec.c: the `exec` op; takes ownership of *req (replied when the
- * command ends). */
-void kl_exec_handle(kl_node_t *n, rt_req_t **req);
+/* exec.c */
 /* The argv of body.command (strings borrowed from body; free the array),
  * or NULL with a Status in *err. */
 char **kl_exec_argv(const json_t *body, json_t **err);

@@ -308,10 +308,6 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
     kl_node_t *n = arg;
     int code = 400;
     json_t *body;
-    if (!strcmp(req->env.op, "exec") && json_is_object(req->env.body)) {
-        kl_exec_handle(n, &req); /* replies when the command ends (exec.c) */
-        return;
-    }
     if (!strncmp(req->env.op, "stream.", 7) && json_is_object(req->env.body)) {
         kl_stream_handle(n, &req); /* exec with stdin, port-forward (stream.c) */
         return;

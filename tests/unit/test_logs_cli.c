@@ -1,13 +1,13 @@
 /*
- * tests/unit/test_logs_cli.c — `zkubectl logs` / `zkubectl exec`, the
- * kubelet's `exec` op and its streams (stream.c: exec with stdin and a
+ * tests/unit/test_logs_cli.c — `zkubectl logs` / `zkubectl exec` and the
+ * kubelet's streams (stream.c: exec with stdin and a
  * terminal, port-forward). The pure parts of the two verbs (their command
  * lines, Go durations, the verb finder, which container, selectors of
- * controllers, exec's output and exit code) are compiled in directly, as
- * zkubectl is a program. The kubelet's exec op runs for real: a broker and
+ * controllers) are compiled in directly, as zkubectl is a program. The
+ * kubelet's streams run for real: a broker and
  * a "kubelet" child serving kubelet-n1 with a fake node whose driver
- * answers container_exec by rules and runs container_exec_start's
- * commands with the host's /bin/sh, called over the broker.
+ * runs container_exec_start's commands with the host's tools, called over
+ * the broker.
  */
 /* test.h redefines _GNU_SOURCE and uses typeof, which -std=c17 lacks. */
 #undef _GNU_SOURCE
@@ -306,78 +306,7 @@ TEST(exec_container_choice_and_messages)
     CHECK_CONTAINS(err, "pod web does not have a host assigned");
 }
 
-/* ---- the kubelet's exec op: reply from the child's bytes ------------------ */
-
-static size_t s_frame(char *buf, int rc, int code, const char *out, size_t len)
-{
-    s_xhdr_t h = {.rc = rc, .exit_code = code, .len = (uint32_t)len};
-    memcpy(buf, &h, sizeof h);
-    memcpy(buf + sizeof h, out, len);
-    return sizeof h + len;
-}
-
-TEST(kubelet_exec_result_decoding)
-{
-    char buf[256];
-    int code = 0;
-    size_t n = s_frame(buf, 0, 3, "hi\n", 3);
-    json_t *r = s_xresult(buf, n, false, false, &code);
-    CHECK_EQ_INT(code, 200);
-    CHECK_EQ_STR(proto_obj_str(r, "stdout"), "hi\n");
-    CHECK_EQ_INT(proto_obj_int(r, "exitCode", -1), 3);
-    CHECK(!json_object_get(r, "truncated"));
-    json_decref(r);
-    n = s_frame(buf, 0, 0, "a\xff\xc3(b\xe2\x82\xac", 8); /* bad bytes, then a valid euro */
-    r = s_xresult(buf, n, false, false, &code);
-    CHECK_EQ_STR(proto_obj_str(r, "stdout"), "a?" "?(b\xe2\x82\xac");
-    json_decref(r);
-    n = s_frame(buf, 0, 0, "abcdef", 6);
-    r = s_xresult(buf, n - 2, false, false, &code); /* fewer bytes than announced */
-    CHECK_EQ_STR(proto_obj_str(r, "stdout"), "abcd");
-    CHECK(json_is_true(json_object_get(r, "truncated")));
-    json_decref(r);
-    n = s_frame(buf, -ETIMEDOUT, 0, "", 0);
-    r = s_xresult(buf, n, false, false, &code);
-    CHECK_EQ_INT(code, 504);
-    json_decref(r);
-    r = s_xresult(buf, 3, false, false, &code); /* the child died before its header */
-    CHECK_EQ_INT(code, 500);
-    json_decref(r);
-    r = s_xresult(buf, 0, false, true, &code);
-    CHECK_EQ_INT(code, 504);
-    json_decref(r);
-}
-
-/* ---- the kubelet's exec op over the broker -------------------------------- */
-
-/* A driver whose container_exec follows argv[0]: "echo" prints its
- * arguments, "exit N" exits N, "sleep" outlives any timeout, "flood" fills
- * the whole output buffer. */
-static int s_fake_exec(kubelet_driver_t *d, const char *id, char *const argv[], int timeout_ms,
-                       int *exit_code, char *output, size_t outlen)
-{
-    (void)d;
-    *exit_code = 0;
-    output[0] = '\0';
-    if (strcmp(id, "u-main-0") != 0)
-        return -ESRCH;
-    if (!strcmp(argv[0], "echo")) {
-        size_t len = 0;
-        for (int i = 1; argv[i] && len < outlen; i++)
-            len += (size_t)snprintf(output + len, outlen - len, "%s%s", i > 1 ? " " : "",
-                                    argv[i]);
-        snprintf(output + len, outlen - len, "\n");
-    } else if (!strcmp(argv[0], "exit")) {
-        *exit_code = atoi(argv[1]);
-    } else if (!strcmp(argv[0], "sleep")) {
-        usleep((useconds_t)timeout_ms * 1000);
-        return -ETIMEDOUT;
-    } else if (!strcmp(argv[0], "flood")) {
-        memset(output, 'x', outlen - 1);
-        output[outlen - 1] = '\0';
-    }
-    return 0;
-}
+/* ---- a fake kubelet over the broker --------------------------------------------- */
 
 /* Runs argv with the host's shell tools on the given descriptors. */
 static int s_fake_exec_start(kubelet_driver_t *d, const char *id, char *const argv[],
@@ -401,7 +330,7 @@ static int s_fake_exec_start(kubelet_driver_t *d, const char *id, char *const ar
 }
 
 static const kubelet_driver_ops_t s_fake_ops = {
-    .name = "fake", .container_exec = s_fake_exec, .container_exec_start = s_fake_exec_start};
+    .name = "fake", .container_exec_start = s_fake_exec_start};
 
 /* The fake `logs` op: pod "web" follows a script of replies, checking
  * that each poll carries the offset of the previous reply; pod "restarts"
@@ -434,10 +363,6 @@ static json_t *s_fake_logs(const json_t *b, int *code)
 
 static void s_kubelet_req(rt_actor_t *a, rt_req_t *req, void *arg)
 {
-    if (!strcmp(req->env.op, "exec")) {
-        kl_exec_handle(arg, &req);
-        return;
-    }
     if (!strncmp(req->env.op, "stream.", 7)) {
         kl_stream_handle(arg, &req);
         return;
@@ -509,90 +434,6 @@ static void s_stop(rt_actor_t **a)
     waitpid(s_kubelet_pid, NULL, 0);
     kill(s_broker_pid, SIGTERM);
     waitpid(s_broker_pid, NULL, 0);
-}
-
-/* exec on kubelet-n1: pod, container ("" none), command (JSON array text). */
-static int s_call(rt_actor_t *a, const char *pod, const char *ctr, const char *cmd, int timeout_s,
-                  json_t **reply)
-{
-    json_t *body = json_pack("{s:s, s:s, s:o}", "namespace", "default", "name", pod, "command",
-                             json_loads(cmd, 0, NULL));
-    if (*ctr)
-        json_object_set_new(body, "container", json_string(ctr));
-    if (timeout_s)
-        json_object_set_new(body, "timeoutSeconds", json_integer(timeout_s));
-    rt_call_opts_t o = {.timeout_ms = 8000, .retries = 0};
-    int code = rt_call_sync(a, "kubelet-n1", "exec", body, &o, reply);
-    json_decref(body);
-    return code;
-}
-
-TEST(kubelet_exec_op_runs_and_reports)
-{
-    rt_actor_t *a = s_start();
-    json_t *r = NULL;
-    CHECK_EQ_INT(s_call(a, "web", "", "[\"echo\", \"hi\", \"there\"]", 0, &r), 200);
-    CHECK_EQ_STR(proto_obj_str(r, "stdout"), "hi there\n");
-    CHECK_EQ_INT(proto_obj_int(r, "exitCode", -1), 0);
-    json_decref(r);
-    CHECK_EQ_INT(s_call(a, "web", "main", "[\"exit\", \"3\"]", 0, &r), 200);
-    CHECK_EQ_INT(proto_obj_int(r, "exitCode", -1), 3);
-    json_decref(r);
-    CHECK_EQ_INT(s_call(a, "nope", "", "[\"echo\"]", 0, &r), 404);
-    CHECK_EQ_STR(proto_obj_str(r, "message"), "pods \"nope\" not found");
-    json_decref(r);
-    CHECK_EQ_INT(s_call(a, "web", "bad", "[\"echo\"]", 0, &r), 404);
-    CHECK_EQ_STR(proto_obj_str(r, "message"), "container bad is not valid for pod web");
-    json_decref(r);
-    CHECK_EQ_INT(s_call(a, "web", "side", "[\"echo\"]", 0, &r), 409);
-    CHECK_EQ_STR(proto_obj_str(r, "message"), "container side is not running");
-    json_decref(r);
-    CHECK_EQ_INT(s_call(a, "web", "", "[]", 0, &r), 400);
-    CHECK_EQ_STR(proto_obj_str(r, "message"),
-                 "you must specify at least one command for the container");
-    json_decref(r);
-    CHECK_EQ_INT(s_call(a, "web", "", "[\"echo\", 5]", 0, &r), 400);
-    json_decref(r);
-    CHECK_EQ_INT(s_call(a, "web", "", "[\"flood\"]", 0, &r), 200);
-    CHECK_EQ_INT(strlen(proto_obj_str(r, "stdout") ?: ""), 4u << 20);
-    json_decref(r);
-    s_stop(&a);
-}
-
-static void s_on_slow(rt_actor_t *a, int code, const json_t *body, void *arg)
-{
-    (void)a;
-    (void)body;
-    *(int *)arg = code;
-}
-
-TEST(kubelet_exec_never_blocks_the_loop)
-{
-    rt_actor_t *a = s_start();
-    json_t *r = NULL;
-    /* the kubelet serves: wait for it, then start a command that times out */
-    for (int64_t end = proto_mono_ms() + 5000; proto_mono_ms() < end;) {
-        if (s_call(a, "web", "", "[\"echo\", \"up\"]", 0, &r) == 200)
-            break;
-        json_decref(r);
-        r = NULL;
-    }
-    json_decref(r);
-    json_t *body = json_pack("{s:s, s:s, s:[s], s:i}", "namespace", "default", "name", "web",
-                             "command", "sleep", "timeoutSeconds", 1);
-    int slow = 0;
-    rt_call_opts_t o = {.timeout_ms = 8000};
-    REQUIRE(rt_call(a, "kubelet-n1", "exec", body, &o, s_on_slow, &slow) == 0);
-    json_decref(body);
-    int64_t t0 = proto_mono_ms();
-    CHECK_EQ_INT(s_call(a, "web", "", "[\"echo\", \"meanwhile\"]", 0, &r), 200);
-    CHECK(proto_mono_ms() - t0 < 900); /* answered while the first still runs */
-    CHECK_EQ_STR(proto_obj_str(r, "stdout"), "meanwhile\n");
-    json_decref(r);
-    for (int64_t end = proto_mono_ms() + 6000; !slow && proto_mono_ms() < end;)
-        rt_run_for(a, 50);
-    CHECK_EQ_INT(slow, 504);
-    s_stop(&a);
 }
 
 TEST(logs_follow_polls_with_offsets_until_the_end)
