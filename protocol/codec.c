@@ -355,6 +355,90 @@ int proto_mp_unpack_depth(const void *buf, size_t len, int max_depth, json_t **o
     return 0;
 }
 
+int proto_mp_unpack_prefix(const void *buf, size_t len, int max_depth, json_t **out, size_t *used,
+                           char *err, size_t errlen)
+{
+    s_dec_t d = {buf, buf, (const uint8_t *)buf + len, max_depth, err, errlen};
+    *out = NULL;
+    *used = 0;
+    if (err && errlen)
+        err[0] = 0;
+    if (!buf || len > PROTO_MAX_MSG) {
+        s_fail(&d, "msgpack: %s", buf ? "message over limit" : "no buffer");
+        return PROTO_EBADREQUEST;
+    }
+    json_t *v = s_value(&d, 0);
+    if (!v)
+        return PROTO_EBADREQUEST;
+    *out = v;
+    *used = (size_t)(d.p - d.start);
+    return 0;
+}
+
+/* Skips one value at p; NULL when malformed, truncated or too deep. */
+static const uint8_t *s_skip(const uint8_t *p, const uint8_t *end, int depth, int max_depth)
+{
+    if (p >= end)
+        return NULL;
+    uint8_t c = *p++;
+    uint64_t n = 0, items = 0;
+    bool container = false;
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return p;
+    if ((c & 0xe0) == 0xa0) {
+        n = c & 0x1f;
+    } else if ((c & 0xf0) == 0x90 || (c & 0xf0) == 0x80) {
+        items = (uint64_t)(c & 0x0f) * ((c & 0xf0) == 0x80 ? 2 : 1);
+        container = true;
+    } else {
+        static const struct {
+            uint8_t code, len_bytes, fixed, per_item;
+        } tab[] = {
+            {0xcc, 0, 1, 0}, {0xd0, 0, 1, 0}, {0xcd, 0, 2, 0}, {0xd1, 0, 2, 0}, {0xca, 0, 4, 0},
+            {0xce, 0, 4, 0}, {0xd2, 0, 4, 0}, {0xcb, 0, 8, 0}, {0xcf, 0, 8, 0}, {0xd3, 0, 8, 0},
+            {0xc4, 1, 0, 0}, {0xd9, 1, 0, 0}, {0xc5, 2, 0, 0}, {0xda, 2, 0, 0}, {0xc6, 4, 0, 0},
+            {0xdb, 4, 0, 0}, {0xdc, 2, 0, 1}, {0xdd, 4, 0, 1}, {0xde, 2, 0, 2}, {0xdf, 4, 0, 2},
+        };
+        size_t i = 0;
+        while (i < sizeof tab / sizeof *tab && tab[i].code != c)
+            i++;
+        if (i == sizeof tab / sizeof *tab)
+            return NULL; /* ext and the unused codes */
+        uint64_t v = tab[i].fixed;
+        if (tab[i].len_bytes) {
+            if ((size_t)(end - p) < tab[i].len_bytes)
+                return NULL;
+            v = s_be(p, tab[i].len_bytes);
+            p += tab[i].len_bytes;
+        }
+        if (tab[i].per_item)
+            items = v * tab[i].per_item, container = true;
+        else
+            n = v;
+    }
+    if (container && (depth >= max_depth || items > 2ull * PROTO_MAX_ITEMS))
+        return NULL;
+    if ((uint64_t)(end - p) < n || (uint64_t)(end - p) < items)
+        return NULL;
+    p += n;
+    for (uint64_t i = 0; i < items && p; i++)
+        p = s_skip(p, end, depth + 1, max_depth);
+    return p;
+}
+
+size_t proto_mp_skip(const void *buf, size_t len, int max_depth)
+{
+    if (!buf || len > PROTO_MAX_MSG)
+        return 0;
+    const uint8_t *p = buf, *q = s_skip(p, p + len, 0, max_depth);
+    return q ? (size_t)(q - p) : 0;
+}
+
+bool proto_mp_utf8_ok(const void *s, size_t n)
+{
+    return s_utf8_ok(s, n);
+}
+
 int proto_mp_unpack(const void *buf, size_t len, json_t **out, char *err, size_t errlen)
 {
     return proto_mp_unpack_depth(buf, len, PROTO_MAX_DEPTH, out, err, errlen);

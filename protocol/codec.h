@@ -7,6 +7,7 @@
 #define ZK_PROTOCOL_CODEC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define PROTO_MAX_DEPTH 64            /* nesting of maps and arrays */
@@ -45,6 +46,25 @@ int proto_mp_unpack(const void *buf, size_t len, json_t **out, char *err, size_t
  */
 int proto_mp_unpack_depth(const void *buf, size_t len, int max_depth, json_t **out, char *err,
                           size_t errlen);
+
+/*
+ * Decodes the one value at the start of buf; bytes after it are not looked
+ * at (the caller reads on from buf + *used). Limits and errors as
+ * proto_mp_unpack_depth.
+ */
+int proto_mp_unpack_prefix(const void *buf, size_t len, int max_depth, json_t **out, size_t *used,
+                           char *err, size_t errlen);
+
+/*
+ * The size in bytes of the one value at the start of buf, without decoding
+ * it: sizes and nesting (containers nested at most max_depth deep) are
+ * checked, string contents are not (proto_mp_unpack still checks them).
+ * 0 when the value is malformed, truncated, too deep or an ext type.
+ */
+size_t proto_mp_skip(const void *buf, size_t len, int max_depth);
+
+/* Whether n bytes at s are valid UTF-8 (the decoder's own check). */
+bool proto_mp_utf8_ok(const void *s, size_t n);
 
 struct msgpack_packer;
 /*

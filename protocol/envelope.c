@@ -17,6 +17,7 @@
 
 #include <msgpack.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,7 +247,202 @@ static int s_fields(const json_t *m, proto_env_t *e, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- the direct reader: well-formed envelopes without a tree ---------------
+ * Reads the map key by key straight from the bytes and decodes only the
+ * body. Anything it does not expect (unknown or repeated keys, a wrong type,
+ * a bad string, trailing bytes, a body the codec refuses) sends the message
+ * to the tree path below, which accepts or refuses it with its own words:
+ * both paths accept exactly the same messages and fill the same fields. */
+
+typedef struct s_rd {
+    const uint8_t *p, *end;
+} s_rd_t;
+
+static bool s_rd_str(s_rd_t *r, const char **str, size_t *n)
+{
+    const uint8_t *q = r->p;
+    size_t len, hdr;
+    if (q >= r->end)
+        return false;
+    if ((*q & 0xe0) == 0xa0)
+        len = *q & 0x1f, hdr = 1;
+    else if (*q == 0xd9 && r->end - q >= 2)
+        len = q[1], hdr = 2;
+    else if (*q == 0xda && r->end - q >= 3)
+        len = (size_t)q[1] << 8 | q[2], hdr = 3;
+    else if (*q == 0xdb && r->end - q >= 5)
+        len = (size_t)q[1] << 24 | (size_t)q[2] << 16 | (size_t)q[3] << 8 | q[4], hdr = 5;
+    else
+        return false;
+    if ((size_t)(r->end - q) - hdr < len)
+        return false;
+    *str = (const char *)q + hdr;
+    *n = len;
+    r->p = q + hdr + len;
+    return true;
+}
+
+static bool s_rd_int(s_rd_t *r, int64_t *v)
+{
+    const uint8_t *q = r->p;
+    if (q >= r->end)
+        return false;
+    uint8_t c = *q++;
+    if (c <= 0x7f || c >= 0xe0) {
+        *v = c <= 0x7f ? c : (int8_t)c;
+        r->p = q;
+        return true;
+    }
+    static const int width[] = {[0xcc] = 1, [0xcd] = 2, [0xce] = 4, [0xcf] = 8,
+                                [0xd0] = 1, [0xd1] = 2, [0xd2] = 4, [0xd3] = 8};
+    if (c < 0xcc || c > 0xd3 || r->end - q < width[c])
+        return false;
+    uint64_t u = 0;
+    for (int i = 0; i < width[c]; i++)
+        u = u << 8 | q[i];
+    r->p = q + width[c];
+    if (c <= 0xcf) {
+        if (u > INT64_MAX)
+            return false;
+        *v = (int64_t)u;
+    } else {
+        *v = width[c] == 1 ? (int8_t)u : width[c] == 2 ? (int16_t)u
+                           : width[c] == 4 ? (int32_t)u : (int64_t)u;
+    }
+    return true;
+}
+
+/* A header string into dst (cap bytes with its NUL): no NUL inside, valid
+ * UTF-8, shorter than cap. */
+static bool s_rd_hstr(s_rd_t *r, char *dst, size_t cap)
+{
+    const char *str;
+    size_t n;
+    if (!s_rd_str(r, &str, &n) || n >= cap || memchr(str, 0, n) || !proto_mp_utf8_ok(str, n))
+        return false;
+    memcpy(dst, str, n);
+    dst[n] = 0;
+    return true;
+}
+
+enum { S_K_V = 1, S_K_T = 2, S_K_ID = 4, S_K_SRC = 8, S_K_DST = 16, S_K_OP = 32, S_K_TS = 64,
+       S_K_CODE = 128, S_K_BODY = 256, S_K_REQUIRED = 127 };
+
+static int s_key_bit(const char *k, size_t n)
+{
+    static const char *const names[] = {"v", "t", "id", "src", "dst", "op", "ts", "code", "body"};
+    for (int i = 0; i < 9; i++)
+        if (strlen(names[i]) == n && !memcmp(names[i], k, n))
+            return 1 << i;
+    return 0;
+}
+
+/* true: e is filled (with the body decoded unless head, in which case
+ * *body and *blen locate it). false: the tree path must judge the message. */
+static bool s_direct(const void *buf, size_t len, proto_env_t *e, bool head, const void **body,
+                     size_t *blen)
+{
+    s_rd_t r = {buf, (const uint8_t *)buf + len};
+    if (!buf || len == 0 || len > PROTO_MAX_MSG)
+        return false;
+    uint8_t c = *r.p++;
+    uint64_t n;
+    if ((c & 0xf0) == 0x80) {
+        n = c & 0x0f;
+    } else if (c == 0xde && r.end - r.p >= 2) {
+        n = (uint64_t)r.p[0] << 8 | r.p[1];
+        r.p += 2;
+    } else {
+        return false;
+    }
+    int seen = 0;
+    int64_t v = 0, id = 0, code = 0;
+    char t[16];
+    const uint8_t *bp = NULL;
+    size_t bl = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t kl;
+        if (!s_rd_str(&r, &k, &kl))
+            return false;
+        int bit = s_key_bit(k, kl);
+        if (!bit || (seen & bit))
+            return false;
+        seen |= bit;
+        bool ok = true;
+        switch (bit) {
+        case S_K_V: ok = s_rd_int(&r, &v); break;
+        case S_K_T: ok = s_rd_hstr(&r, t, sizeof t); break;
+        case S_K_ID: ok = s_rd_int(&r, &id); break;
+        case S_K_SRC: ok = s_rd_hstr(&r, e->src, sizeof e->src); break;
+        case S_K_DST: ok = s_rd_hstr(&r, e->dst, sizeof e->dst); break;
+        case S_K_OP: ok = s_rd_hstr(&r, e->op, sizeof e->op); break;
+        case S_K_TS: ok = s_rd_int(&r, &e->ts_us); break;
+        case S_K_CODE: ok = s_rd_int(&r, &code); break;
+        default: /* body */
+            bp = r.p;
+            bl = proto_mp_skip(r.p, (size_t)(r.end - r.p), PROTO_MAX_DEPTH);
+            ok = bl > 0;
+            r.p += bl;
+            break;
+        }
+        if (!ok)
+            return false;
+    }
+    if (r.p != r.end || (seen & S_K_REQUIRED) != S_K_REQUIRED || v != PROTO_VERSION || id < 0 ||
+        code < 0 || code > 999 || !(e->type = proto_mtype_parse(t)))
+        return false;
+    if (bp && *bp == 0xc0) /* nil */
+        bp = NULL, bl = 0;
+    if (!head && bp && proto_mp_unpack_depth(bp, bl, PROTO_MAX_DEPTH, &e->body, NULL, 0) != 0)
+        return false;
+    e->v = (int)v;
+    e->id = (uint64_t)id;
+    e->code = (int)code;
+    if (head) {
+        *body = bp;
+        *blen = bl;
+    }
+    return true;
+}
+
+#define s_tree proto_env_unpack_tree
+
 int proto_env_unpack(const void *buf, size_t len, proto_env_t *e, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof *e);
+    if (s_direct(buf, len, e, false, NULL, NULL))
+        return 0;
+    return s_tree(buf, len, e, err, errlen);
+}
+
+int proto_env_unpack_head(const void *buf, size_t len, proto_env_t *e, const void **body,
+                          size_t *blen, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof *e);
+    *body = NULL;
+    *blen = 0;
+    if (s_direct(buf, len, e, true, body, blen))
+        return 0;
+    return s_tree(buf, len, e, err, errlen);
+}
+
+int proto_env_body(proto_env_t *e, const void *body, size_t blen, char *err, size_t errlen)
+{
+    json_decref(e->body);
+    e->body = NULL;
+    if (!body || !blen)
+        return 0;
+    int rc = proto_mp_unpack_depth(body, blen, PROTO_MAX_DEPTH, &e->body, err, errlen);
+    if (rc == 0 && json_is_null(e->body)) {
+        json_decref(e->body);
+        e->body = NULL;
+    }
+    return rc;
+}
+
+/* The tree path: the whole envelope decoded, then checked key by key. */
+int proto_env_unpack_tree(const void *buf, size_t len, proto_env_t *e, char *err, size_t errlen)
 {
     json_t *m = NULL;
     memset(e, 0, sizeof *e);

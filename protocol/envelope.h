@@ -76,6 +76,25 @@ int proto_env_pack_raw(const proto_env_t *e, const void *body, size_t blen, char
  */
 int proto_env_unpack(const void *buf, size_t len, proto_env_t *e, char *err, size_t errlen);
 
+/*
+ * As proto_env_unpack, leaving the body undecoded: e->body stays NULL and
+ * *body and *blen give the body's bytes inside buf (NULL/0 when it is absent or
+ * nil), checked only for its sizes and nesting. Decode them with
+ * proto_env_body before use. For a message the fast reader does not take
+ * (unknown keys, say), the body arrives decoded in e->body and *body is NULL.
+ * For readers that look at the header first (reply matching, routing).
+ */
+int proto_env_unpack_head(const void *buf, size_t len, proto_env_t *e, const void **body,
+                          size_t *blen, char *err, size_t errlen);
+
+/* Decodes body bytes found by proto_env_unpack_head into e->body (NULL for
+ * nil). 0 or PROTO_EBADREQUEST with a reason in err. */
+int proto_env_body(proto_env_t *e, const void *body, size_t blen, char *err, size_t errlen);
+
+/* proto_env_unpack by its reference path alone: the whole message decoded
+ * into a tree, then checked (tests compare the two paths). */
+int proto_env_unpack_tree(const void *buf, size_t len, proto_env_t *e, char *err, size_t errlen);
+
 /* Releases the body; e may be reused. */
 void proto_env_clear(proto_env_t *e);
 

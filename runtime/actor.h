@@ -85,6 +85,9 @@ void rt_on_batch_end(rt_actor_t *a, rt_hook_fn *fn, void *arg);
 typedef struct rt_call_opts {
     int timeout_ms; /* per attempt; 0 = 5000 */
     int retries;    /* extra attempts on timeout / 503 (same request id); 0 = none */
+    bool no_body;   /* the caller needs the reply's code only: its body is never
+                       decoded, and the reply callback / rt_call_sync get NULL
+                       (a 503/504 made here still carries its Status) */
 } rt_call_opts_t;
 
 /* Sends a request; cb runs from the loop with the reply, a timeout (504) or

@@ -103,6 +103,7 @@ static int s_call_new(rt_actor_t *a, const char *service, const char *op, const 
     snprintf(c->svc, sizeof c->svc, "%s", service);
     c->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : RT_DEFAULT_TIMEOUT_MS;
     c->retries = opts && opts->retries > 0 ? opts->retries : 0;
+    c->no_body = opts && opts->no_body;
     proto_env_t e;
     proto_env_init(&e, PROTO_T_REQ, c->id, a->id, service, op, body);
     int rc = proto_env_pack(&e, &c->buf, &c->len);
@@ -162,21 +163,21 @@ static bool s_settle(rt_actor_t *a, rt_call_s_t *c, int code, const json_t *body
     return true;
 }
 
-static rt_call_s_t *s_unlink(rt_actor_t *a, uint64_t id)
+static rt_call_s_t *s_find(rt_actor_t *a, uint64_t id)
 {
     for (rt_call_s_t *c = *s_bucket(a, id); c; c = c->hnext)
-        if (c->id == id) {
-            s_unlink_call(a, c);
+        if (c->id == id)
             return c;
-        }
     return NULL;
 }
 
 void rt__on_reply(rt_actor_t *a, zmq_msg_t *env)
 {
     proto_env_t e;
-    char err[160];
-    if (proto_env_unpack(zmq_msg_data(env), zmq_msg_size(env), &e, err, sizeof err) != 0) {
+    const void *body;
+    size_t blen;
+    if (proto_env_unpack_head(zmq_msg_data(env), zmq_msg_size(env), &e, &body, &blen, NULL, 0) !=
+        0) {
         a->stats.dropped_bad++;
         return;
     }
@@ -185,9 +186,18 @@ void rt__on_reply(rt_actor_t *a, zmq_msg_t *env)
         a->stats.dropped_bad++;
         return;
     }
-    rt_call_s_t *c = a->sync_call && a->sync_call->id == e.id ? a->sync_call : s_unlink(a, e.id);
+    rt_call_s_t *c = a->sync_call && a->sync_call->id == e.id ? a->sync_call : s_find(a, e.id);
+    /* the body is decoded only for a call that wants it; one that does not
+     * decode is dropped as any malformed message is (the call times out) */
+    if (c && !c->no_body && body && proto_env_body(&e, body, blen, NULL, 0) != 0) {
+        proto_env_clear(&e);
+        a->stats.dropped_bad++;
+        return;
+    }
     if (c) {
-        bool done = s_settle(a, c, e.code, e.body);
+        if (c != a->sync_call)
+            s_unlink_call(a, c);
+        bool done = s_settle(a, c, e.code, c->no_body ? NULL : e.body);
         if (c != a->sync_call) {
             if (done)
                 s_call_free(c);
@@ -272,9 +282,12 @@ static void s_sync_drain(rt_actor_t *a)
             rt__on_dealer(a, f, n);
             rt__close_frames(f, n);
         } else if (n == 3 && s_is_cmd(&f[0], "REP")) {
-            /* peek: ours is settled now, others go back to the loop */
+            /* peek at the header: ours is settled now, others go back to the loop */
             proto_env_t e;
-            int rc = proto_env_unpack(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &e, NULL, 0);
+            const void *body;
+            size_t blen;
+            int rc = proto_env_unpack_head(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &e, &body,
+                                           &blen, NULL, 0);
             bool ours = rc == 0 && e.id == a->sync_call->id;
             if (rc == 0)
                 proto_env_clear(&e);

@@ -28,6 +28,7 @@ typedef struct rt_call_s {
     size_t len;
     int64_t deadline;
     int timeout_ms, retries;
+    bool no_body; /* the reply's body is not decoded (rt_call_opts_t) */
     rt_reply_fn *cb;
     void *arg;
     /* rt_call_sync only */

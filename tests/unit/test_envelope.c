@@ -160,6 +160,113 @@ TEST(unknown_keys_ignored)
     json_decref(m);
 }
 
+/* The header-first reader: the same fields, the body left as bytes that
+ * proto_env_body decodes to what proto_env_unpack gives. */
+TEST(head_then_body)
+{
+    json_t *body = json_pack("{s:s, s:[i,i]}", "kind", "Pod", "n", 1, 2);
+    proto_env_t e, d, h;
+    proto_env_init(&e, PROTO_T_REP, 7, "apiserver-1", "c", "get", body);
+    e.code = 201;
+    char *buf;
+    size_t len, blen;
+    const void *bp;
+    REQUIRE(proto_env_pack(&e, &buf, &len) == 0);
+    REQUIRE(proto_env_unpack(buf, len, &d, NULL, 0) == 0);
+    REQUIRE(proto_env_unpack_head(buf, len, &h, &bp, &blen, NULL, 0) == 0);
+    CHECK(h.body == NULL);
+    CHECK(bp != NULL && (const char *)bp > buf && (const char *)bp + blen == buf + len);
+    CHECK_EQ_INT(h.id, 7);
+    CHECK_EQ_INT(h.code, 201);
+    CHECK_EQ_STR(h.src, "apiserver-1");
+    CHECK_EQ_INT(proto_env_body(&h, bp, blen, NULL, 0), 0);
+    CHECK(json_equal(h.body, d.body));
+    CHECK_EQ_INT(proto_mp_skip(bp, blen, PROTO_MAX_DEPTH), blen);
+    /* a nil body: no bytes to decode */
+    proto_env_clear(&e);
+    proto_env_init(&e, PROTO_T_REQ, 8, "a", "b", "op", NULL);
+    free(buf);
+    REQUIRE(proto_env_pack(&e, &buf, &len) == 0);
+    proto_env_clear(&h);
+    REQUIRE(proto_env_unpack_head(buf, len, &h, &bp, &blen, NULL, 0) == 0);
+    CHECK(bp == NULL && blen == 0 && h.body == NULL);
+    CHECK_EQ_INT(h.type, PROTO_T_REQ);
+    free(buf);
+    proto_env_clear(&e);
+    proto_env_clear(&d);
+    proto_env_clear(&h);
+    json_decref(body);
+}
+
+/* Messages the direct reader hands to the tree path still decode there:
+ * unknown keys, keys in another order, a bin string. */
+TEST(direct_and_tree_agree_on_odd_shapes)
+{
+    json_t *m = json_pack("{s:o, s:s, s:i, s:s, s:s, s:s, s:I, s:i, s:i}", "body",
+                          json_pack("{s:b}", "x", 1), "op", "get", "id", 5, "src", "s", "dst",
+                          "d", "t", "rep", "ts", (json_int_t)1, "code", 200, "v", 1);
+    char *buf;
+    size_t len;
+    REQUIRE(proto_mp_pack(m, &buf, &len) == 0);
+    proto_env_t a, b;
+    CHECK_EQ_INT(proto_env_unpack(buf, len, &a, NULL, 0), 0);
+    CHECK_EQ_INT(proto_env_unpack_tree(buf, len, &b, NULL, 0), 0);
+    CHECK(json_equal(a.body, b.body));
+    CHECK_EQ_INT(a.id, b.id);
+    CHECK_EQ_STR(a.op, "get");
+    proto_env_clear(&a);
+    proto_env_clear(&b);
+    free(buf);
+    json_decref(m);
+    /* a body with a bad string: refused by both, with the codec's reason */
+    static const unsigned char bad[] = {0x88, 0xa1, 'v', 0x01, 0xa1, 't', 0xa3, 'r', 'e', 'p',
+                                        0xa2, 'i', 'd', 0x01, 0xa3, 's', 'r', 'c', 0xa1, 's',
+                                        0xa3, 'd', 's', 't', 0xa1, 'd', 0xa2, 'o', 'p', 0xa1,
+                                        'g', 0xa2, 't', 's', 0x01, 0xa4, 'b', 'o', 'd', 'y',
+                                        0xa1, 0xff};
+    char err[128] = "";
+    CHECK_EQ_INT(proto_env_unpack(bad, sizeof bad, &a, err, sizeof err), PROTO_EBADREQUEST);
+    CHECK(strstr(err, "msgpack") != NULL);
+    CHECK(a.body == NULL);
+    const void *bp;
+    size_t blen;
+    CHECK_EQ_INT(proto_env_unpack_head(bad, sizeof bad, &a, &bp, &blen, NULL, 0), 0);
+    CHECK_EQ_INT(proto_env_body(&a, bp, blen, err, sizeof err), PROTO_EBADREQUEST);
+    CHECK(a.body == NULL);
+}
+
+TEST(skip_sizes_and_depth)
+{
+    json_t *v = json_pack("{s:[i,s,f,n,b,{s:[]}], s:I}", "a", 1, "x", 1.5, 0, "k", "big",
+                          (json_int_t)1 << 40);
+    char *buf;
+    size_t len;
+    REQUIRE(proto_mp_pack(v, &buf, &len) == 0);
+    CHECK_EQ_INT(proto_mp_skip(buf, len, PROTO_MAX_DEPTH), len);
+    CHECK_EQ_INT(proto_mp_skip(buf, len - 1, PROTO_MAX_DEPTH), 0); /* truncated */
+    /* containers at depths 0..3: the same bound as the codec's */
+    json_t *out = NULL;
+    CHECK_EQ_INT(proto_mp_skip(buf, len, 3), 0);
+    CHECK_EQ_INT(proto_mp_unpack_depth(buf, len, 3, &out, NULL, 0), PROTO_EBADREQUEST);
+    CHECK_EQ_INT(proto_mp_skip(buf, len, 4), len);
+    CHECK_EQ_INT(proto_mp_unpack_depth(buf, len, 4, &out, NULL, 0), 0);
+    json_decref(out);
+    out = NULL;
+    size_t used = 0;
+    char two[4096];
+    REQUIRE(2 * len < sizeof two);
+    memcpy(two, buf, len);
+    memcpy(two + len, buf, len);
+    CHECK_EQ_INT(proto_mp_unpack_prefix(two, 2 * len, PROTO_MAX_DEPTH, &out, &used, NULL, 0), 0);
+    CHECK_EQ_INT(used, len);
+    CHECK(json_equal(out, v));
+    json_decref(out);
+    static const unsigned char ext[] = {0xd4, 0x01, 0x02};
+    CHECK_EQ_INT(proto_mp_skip(ext, sizeof ext, 8), 0);
+    free(buf);
+    json_decref(v);
+}
+
 /* The source tree: test binaries run in a temp cwd, so locate it from
  * ZK_SRC or the binary's path (build/tests/test_envelope). */
 static void s_srcdir(char *out, size_t n)
@@ -217,6 +324,10 @@ TEST(wire_corpus)
         proto_env_t d;
         char err[256] = "";
         int rc = proto_env_unpack(b, n, &d, err, sizeof err);
+        proto_env_t t;
+        if ((proto_env_unpack_tree(b, n, &t, NULL, 0) == 0) != (rc == 0))
+            T_FAIL("%s: the direct reader and the tree path disagree", de->d_name);
+        proto_env_clear(&t);
         if (strncmp(de->d_name, "good_", 5) == 0) {
             if (rc != 0)
                 T_FAIL("%s: %s", de->d_name, err);
