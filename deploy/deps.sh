@@ -2,7 +2,7 @@
 # Installs the Debian packages zkube needs, only those missing.
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libzmq3-dev libczmq-dev libmsgpack-dev
-liblmdb-dev libyaml-dev libjansson-dev libmicrohttpd-dev libssl-dev zlib1g-dev libcurl4-openssl-dev lmdb-utils
+liblmdb-dev libyaml-dev libjansson-dev libmicrohttpd-dev libssl-dev zlib1g-dev libjemalloc-dev libcurl4-openssl-dev lmdb-utils
 runc busybox-static etcd-server etcd-client iproute2 curl dnsutils"
 missing=""
 for p in $PKGS; do
