@@ -18,6 +18,17 @@
  * Threading: one writer thread; readers may run on other threads with their
  * own read transactions (LMDB MVCC). All functions return 0 or a negative
  * code (-errno, PROTO_E*).
+ *
+ * Pipelined commits (opts.pipeline): store_wtxn_commit_nowait hands the
+ * transaction to a committer thread and returns at once; the writer may
+ * begin the next transaction, whose reads (store_wtxn_get, preconditions)
+ * already see every write handed over. The store's plain reads (store_get,
+ * store_list, the log) see a transaction only once it is committed:
+ * store_sync() waits for that, and for its durability. store_rev() is the
+ * last revision handed over, store_durable_rev() the last one committed and
+ * synced. A commit or sync that fails fails the store for good: every later
+ * begin, commit and sync returns that error, and the process should exit
+ * and reopen the store from disk.
  */
 #ifndef ZK_STORE_STORE_H
 #define ZK_STORE_STORE_H
@@ -34,6 +45,7 @@ typedef struct store_opts {
     size_t map_size;    /* bytes; 0 = 4 GiB */
     uint64_t keep_revs; /* revisions kept in the log on compaction; 0 = 100000 */
     bool no_sync;       /* tests only: skip fsync (never in production) */
+    bool pipeline;      /* pipelined commits: see "Pipelined commits" below */
 } store_opts_t;
 
 typedef enum store_evtype { STORE_ADDED = 1, STORE_MODIFIED, STORE_DELETED } store_evtype_t;
@@ -189,6 +201,18 @@ int store_wtxn_commit_nowait(store_wtxn_t **t);
  * failed.
  */
 int store_sync(store_t *s);
+/*
+ * Pipelined stores: after each group the committer has committed and
+ * synced (or when the store fails) it writes 1 to fd, an eventfd the
+ * writer's loop watches; -1 stops it. Once this returns, the committer
+ * writes to the old fd no more. No effect on a store without pipelining.
+ */
+void store_set_notify(store_t *s, int fd);
+/* The error that failed a pipelined store for good, or 0. */
+int store_failed(store_t *s);
+/* Whether the store commits pipelined (opts.pipeline, committer running). */
+bool store_pipelined(const store_t *s);
+
 /* The last revision known to be durable (<= store_rev). Any thread. */
 uint64_t store_durable_rev(store_t *s);
 /* Drops everything; nulls *t. */

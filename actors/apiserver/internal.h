@@ -41,13 +41,14 @@ typedef struct apisrv_staged {
 } apisrv_staged_t;
 
 typedef struct apisrv_pend apisrv_pend_t;       /* a committed batch (server.c) */
-typedef struct apisrv_syncer apisrv_syncer_t;   /* the sync thread (durable.c) */
+typedef struct apisrv_syncer apisrv_syncer_t;   /* durability wake-ups (durable.c) */
 
 typedef struct apisrv {
     rt_actor_t *a;
     store_t *st;
     store_wtxn_t *txn;       /* the batch's write transaction, NULL when none */
     bool poisoned;           /* a store write failed: abort the batch */
+    int store_failed;        /* the store failed for good: stopping */
     apisrv_staged_t *staged; /* replies waiting for the commit */
     size_t nstaged, capstaged;
     apisrv_staged_t *spare[4]; /* staged arrays of released batches, reused */
@@ -62,8 +63,6 @@ typedef struct apisrv {
     size_t npend, cappend;
     json_t *pending_keys; /* cache key -> [code, body] of pending replies */
     apisrv_syncer_t *syncer;
-    int overlap;       /* > 0: new work came in while syncs ran (server.c) */
-    unsigned nbatches; /* batches committed, for probing the sync thread */
     char epoch[40];
     json_t *seqs;          /* stream ("pods/", "node/n1/pods/") -> last seq */
     json_t *pod_nodes;     /* pod key -> node name, for node streams */
@@ -108,15 +107,12 @@ json_t *apisrv_bind_ok(apisrv_t *s);
 uint64_t apisrv_stream_seq(apisrv_t *s, const char *stream);
 
 /* ---- durable.c --------------------------------------------------------- */
-/* Starts the sync thread and watches its eventfd on the loop. 0 or -errno. */
+/* Makes the store's committer wake the loop (an eventfd). 0 or -errno. */
 int apisrv_syncer_start(apisrv_t *s);
-/* Asks for a store_sync of everything committed so far; the loop runs
- * apisrv_release when it is done. */
+/* A batch was handed over: the loop runs apisrv_release when it is durable
+ * (at once, waiting here, if the store does not commit pipelined). */
 void apisrv_syncer_kick(apisrv_t *s);
-/* server.c, on each answer of the thread: notes whether the loop had new
- * work meanwhile (then batches keep using the thread). */
-void apisrv_note_overlap(apisrv_t *s);
-/* Joins the thread (NULL-safe); pending batches stay for apisrv_flush. */
+/* Stops the wake-ups (NULL-safe); pending batches stay for apisrv_flush. */
 void apisrv_syncer_stop(apisrv_t *s);
 
 /* ---- meta.c ------------------------------------------------------------ */

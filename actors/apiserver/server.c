@@ -10,11 +10,13 @@
  * nothing (every check runs before the first store write), so their errors
  * are answered at once.
  *
- * Durability in two steps: the commit syncs the batch's data; its LMDB
- * meta page is synced after, by the loop itself or, while requests keep
- * coming, by the sync thread (durable.c) as the loop applies the next
- * batch. Until then the batch waits, committed, in the pending queue: no
- * reply and no event leaves before store_durable_rev covers it.
+ * Commits are pipelined (store.h): the end of a batch hands its
+ * transaction to the store's committer thread, which commits and syncs it
+ * while the loop already reads and applies the next batch (whose reads see
+ * the batches in flight). The batch waits in the pending queue: no reply
+ * and no event leaves before store_durable_rev covers it. A failed commit
+ * or sync fails the store for good: the apiserver answers 500 to what
+ * waits and exits, to be started again on what is on disk.
  *
  * Reads (get, list, watchlog) first flush the batch (commit + replies +
  * events) and then read committed state: a read that follows a write in
@@ -489,13 +491,23 @@ static void s_release_one(apisrv_t *s, apisrv_pend_t *p, int rc)
     }
     size_t i;
     json_t *ev;
-    json_array_foreach(p->events, i, ev) s_publish(s, ev, &p->bytes[i]);
+    if (rc == 0) /* a failed batch is not in the store: no event tells of it */
+        json_array_foreach(p->events, i, ev) s_publish(s, ev, &p->bytes[i]);
     s_blob_put(s, p->bytes, p->bytes_cap);
     json_decref(p->events);
 }
 
 void apisrv_release(apisrv_t *s, int sync_rc)
 {
+    if (sync_rc < 0 && !s->store_failed) {
+        /* The store failed for good (a commit or a sync): answer what
+         * waits, then stop; the supervisor starts the apiserver again and
+         * it reopens the store from what is on disk. */
+        rt_err("storage failed, the apiserver stops: %s", proto_strerror(sync_rc));
+        s->store_failed = sync_rc;
+        if (s->a)
+            rt_stop(s->a);
+    }
     uint64_t durable = store_durable_rev(s->st);
     size_t k = 0;
     /* one at a time: a reply may not re-enter, but stay safe if it does */
@@ -649,30 +661,16 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
         malloc_trim(0); /* give a large list's memory back to the system now */
 }
 
-/* The end of a batch: commit, then finish durability. The sync thread
- * pays off when requests keep coming (the loop applies the next batch
- * during the sync); when every client waits for this batch's replies, it
- * only adds two wake-ups, so the loop syncs itself. Which case holds is
- * seen on the thread's answers (apisrv_note_overlap), probed now and then. */
+/* The end of a batch: hand it to the store's committer and go on; the
+ * sync thread (durable.c) waits for its durability and wakes the loop to
+ * release its replies and events. */
 static void s_on_batch_end(rt_actor_t *a, void *arg)
 {
     apisrv_t *s = arg;
     (void)a;
     s_commit_batch(s);
-    if (!s->npend)
-        return;
-    if (s->overlap > 0 || (s->nbatches++ % 16) == 0)
+    if (s->npend)
         apisrv_syncer_kick(s);
-    else
-        apisrv_release(s, store_sync(s->st));
-}
-
-void apisrv_note_overlap(apisrv_t *s)
-{
-    if (s->txn || s->nstaged)
-        s->overlap = 16;
-    else if (s->overlap > 0)
-        s->overlap--;
 }
 
 static void s_on_sync(rt_actor_t *a, void *arg)
@@ -774,7 +772,7 @@ static int s_init(apisrv_t *s, const char *data_dir, uint64_t keep, bool no_sync
     s->pending_keys = json_object();
     s->keep_revs = keep;
     char err[256] = "";
-    store_opts_t o = {.keep_revs = keep, .no_sync = no_sync};
+    store_opts_t o = {.keep_revs = keep, .no_sync = no_sync, .pipeline = true};
     int rc = store_open(&s->st, data_dir, &o, err, sizeof err);
     if (rc < 0) {
         rt_err("cannot open the store in %s: %s %s", data_dir, proto_strerror(rc), err);
@@ -840,7 +838,7 @@ static int s_serve(apisrv_t *s, const rt_config_t *cfg)
     apisrv_syncer_stop(s);
     apisrv_flush(s); /* SIGTERM: finish the batch, commit, reply */
     rt_actor_destroy(&s->a);
-    return rc;
+    return s->store_failed ? s->store_failed : rc;
 }
 
 int apisrv_run(const rt_config_t *cfg, const char *data_dir, uint64_t keep_revs, bool no_sync)

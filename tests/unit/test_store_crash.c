@@ -3,8 +3,9 @@
  *
  * A child process opens the store (durable: fsync on) and commits batches
  * in a loop (creates, a counter update with a precondition, deletes, now and
- * then a compaction; on odd rounds from a small map that must grow). Only after store_wtxn_commit()
- * returns does it report each write over a pipe, as the apiserver replies only after commit. The
+ * then a compaction; on odd rounds from a small map that must grow; every other pair of rounds
+ * with pipelined commits, three batches in flight before one store_sync). Only after the commit
+ * is durable does it report each write over a pipe, as the apiserver replies only then. The
  * parent kills it with SIGKILL at a random moment, reopens the store, and
  * checks that every reported write is there, that the revision counters
  * agree with the log, and that the log has no gap.
@@ -52,7 +53,7 @@ static json_t *t_obj(const char *key, const char *val)
 
 /* ---- the child: writes until killed ---- */
 
-static int t_child_batch(store_t *s, int round, int b, t_ack_t *acks, size_t *n)
+static int t_child_batch(store_t *s, int round, int b, t_ack_t *acks, size_t *n, bool pipe)
 {
     store_wtxn_t *t;
     int rc = store_wtxn_begin(s, &t);
@@ -95,7 +96,7 @@ static int t_child_batch(store_t *s, int round, int b, t_ack_t *acks, size_t *n)
     json_decref(cur);
     if (rc)
         goto fail;
-    return store_wtxn_commit(&t);
+    return pipe ? store_wtxn_commit_nowait(&t) : store_wtxn_commit(&t);
 fail:
     store_wtxn_abort(&t);
     return rc;
@@ -107,22 +108,33 @@ static void t_child(int wfd, int round)
     char err[256];
     /* odd rounds start from a small map, so kills also land in map growth
      * (abort, resize, journal replay) */
-    store_opts_t o = {.map_size = round % 2 ? 64 * 1024 : 0};
+    /* rounds 2-3, 6-7, ... commit pipelined: three batches handed over
+     * (each reading the one before it while that is still in flight),
+     * then one sync acknowledges them together */
+    bool pipe = round / 2 % 2 == 1;
+    store_opts_t o = {.map_size = round % 2 ? 64 * 1024 : 0, .pipeline = pipe};
     if (store_open(&s, "db", &o, err, sizeof err) != 0) {
         fprintf(stderr, "  child: %s\n", err);
         _exit(2);
     }
-    t_ack_t acks[T_BATCH + 2];
+    t_ack_t acks[3 * (T_BATCH + 2)];
+    size_t have = 0;
     for (int b = 0;; b++) {
         size_t n;
-        int rc = t_child_batch(s, round, b, acks, &n);
+        int rc = t_child_batch(s, round, b, acks + have, &n, pipe);
         if (rc) {
             fprintf(stderr, "  child: batch %d: %s\n", b, proto_strerror(rc));
             _exit(3);
         }
+        have += n;
+        if (pipe && b % 3 != 2)
+            continue;
+        if (pipe && store_sync(s) != 0)
+            _exit(6);
         /* acknowledged only now, after the durable commit */
-        if (write(wfd, acks, n * sizeof *acks) != (ssize_t)(n * sizeof *acks))
+        if (write(wfd, acks, have * sizeof *acks) != (ssize_t)(have * sizeof *acks))
             _exit(4);
+        have = 0;
         if (b % 16 == 15 && store_compact(s, 40) != 0)
             _exit(5);
     }

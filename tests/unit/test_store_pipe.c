@@ -1,0 +1,149 @@
+/*
+ * tests/unit/test_store_pipe.c — the store with pipelined commits: every
+ * test of test_store.c again (it is included here with T_STORE_PIPELINE),
+ * then what only the pipeline has: a transaction reading the writes of
+ * transactions still with the committer, an abort that leaves them
+ * visible, many transactions in flight while the committer grows the map,
+ * and a close that commits what was handed over.
+ */
+#define T_STORE_PIPELINE 1
+#include "tests/unit/test_store.c"
+
+static uint64_t t_rv_in(store_wtxn_t *t, const char *key)
+{
+    uint64_t rv = 0;
+    return store_wtxn_rev_of(t, key, &rv) == 0 ? rv : 0;
+}
+
+TEST(pipe_reads_see_writes_in_flight)
+{
+    store_opts_t o = {0}; /* durable */
+    store_t *s = t_open(&o);
+    uint64_t base = store_rev(s);
+    t_put_nowait(s, "configmaps/default/a", "1");
+    CHECK(store_rev(s) == base + 1);
+    store_wtxn_t *t;
+    REQUIRE(store_wtxn_begin(s, &t) == 0);
+    CHECK_EQ_INT(t_rv_in(t, "configmaps/default/a"), base + 1);
+    json_t *o2 = t_cm("a", "2"), *stale = t_cm("a", "x"), *dup = t_cm("a", "y");
+    CHECK_EQ_INT(store_wtxn_put(t, "configmaps/default/a", stale, base + 7, false, NULL),
+                 PROTO_ECONFLICT);
+    CHECK_EQ_INT(store_wtxn_put(t, "configmaps/default/a", dup, 0, true, NULL), PROTO_EEXISTS);
+    CHECK_EQ_INT(store_wtxn_put(t, "configmaps/default/a", o2, base + 1, false, NULL), 0);
+    json_t *got = NULL;
+    CHECK_EQ_INT(store_wtxn_get(t, "configmaps/default/a", &got), 0);
+    CHECK_EQ_STR(t_data(got), "2");
+    json_decref(got);
+    CHECK_EQ_INT(store_wtxn_commit_nowait(&t), 0);
+    /* a delete in flight, then a read of it in the next transaction */
+    REQUIRE(store_wtxn_begin(s, &t) == 0);
+    json_t *last = NULL;
+    CHECK_EQ_INT(store_wtxn_del(t, "configmaps/default/a", base + 2, &last, NULL), 0);
+    CHECK_EQ_STR(t_data(last), "2");
+    json_decref(last);
+    CHECK_EQ_INT(store_wtxn_commit_nowait(&t), 0);
+    REQUIRE(store_wtxn_begin(s, &t) == 0);
+    CHECK_EQ_INT(store_wtxn_get(t, "configmaps/default/a", &got), PROTO_ENOTFOUND);
+    store_wtxn_abort(&t);
+    /* after the sync the store's own reads agree, and all of it is durable */
+    CHECK_EQ_INT(store_sync(s), 0);
+    CHECK(store_durable_rev(s) == base + 3);
+    CHECK(store_rev(s) == base + 3);
+    CHECK_EQ_INT(store_get(s, "configmaps/default/a", &got), PROTO_ENOTFOUND);
+    json_t *events = NULL;
+    CHECK_EQ_INT(store_log_read(s, base, 0, NULL, &events), 0);
+    CHECK_EQ_INT(json_array_size(events), 3);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(events, 2), "type")),
+                 "DELETED");
+    json_decref(events);
+    json_decref(o2);
+    json_decref(stale);
+    json_decref(dup);
+    store_destroy(&s);
+}
+
+TEST(pipe_abort_keeps_the_sets_in_flight)
+{
+    store_t *s = t_open_fast();
+    t_put_nowait(s, "configmaps/default/a", "1");
+    store_wtxn_t *t;
+    REQUIRE(store_wtxn_begin(s, &t) == 0);
+    json_t *o = t_cm("a", "2");
+    CHECK_EQ_INT(store_wtxn_put(t, "configmaps/default/a", o, 0, false, NULL), 0);
+    store_wtxn_abort(&t);
+    REQUIRE(store_wtxn_begin(s, &t) == 0);
+    json_t *got = NULL;
+    CHECK_EQ_INT(store_wtxn_get(t, "configmaps/default/a", &got), 0);
+    CHECK_EQ_STR(t_data(got), "1");
+    json_decref(got);
+    store_wtxn_abort(&t);
+    CHECK_EQ_INT(store_sync(s), 0);
+    CHECK_EQ_INT(store_get(s, "configmaps/default/a", &got), 0);
+    CHECK_EQ_STR(t_data(got), "1");
+    json_decref(got);
+    json_decref(o);
+    store_destroy(&s);
+}
+
+/* 300 transactions of 8 writes handed over without waiting, from a map of
+ * 64 KiB: the committer grows it while the writer reads what is in flight
+ * (each transaction updates the previous one's objects by revision). */
+TEST(pipe_many_in_flight_while_the_map_grows)
+{
+    store_opts_t o = {.map_size = 64 * 1024};
+    store_t *s = t_open(&o);
+    uint64_t base = store_rev(s);
+    char key[64], val[32];
+    for (int b = 0; b < 300; b++) {
+        store_wtxn_t *t;
+        REQUIRE(store_wtxn_begin(s, &t) == 0);
+        for (int i = 0; i < 8; i++) {
+            snprintf(key, sizeof key, "configmaps/default/k%d", i);
+            snprintf(val, sizeof val, "%d", b);
+            uint64_t rv = b ? t_rv_in(t, key) : 0;
+            if (b && rv != base + (uint64_t)(b - 1) * 8 + (uint64_t)i + 1)
+                T_FAIL("batch %d: %s at revision %llu", b, key, (unsigned long long)rv);
+            json_t *obj = t_cm(key + 18, val);
+            CHECK_EQ_INT(store_wtxn_put(t, key, obj, rv, b == 0, NULL), 0);
+            json_decref(obj);
+        }
+        CHECK_EQ_INT(store_wtxn_commit_nowait(&t), 0);
+    }
+    CHECK_EQ_INT(store_sync(s), 0);
+    CHECK(store_durable_rev(s) == base + 2400);
+    for (int i = 0; i < 8; i++) {
+        json_t *got = NULL;
+        snprintf(key, sizeof key, "configmaps/default/k%d", i);
+        CHECK_EQ_INT(store_get(s, key, &got), 0);
+        CHECK_EQ_STR(t_data(got), "299");
+        json_decref(got);
+    }
+    json_t *events = NULL;
+    CHECK_EQ_INT(store_log_read(s, base, 100000, NULL, &events), 0);
+    CHECK_EQ_INT(json_array_size(events), 2400);
+    for (size_t i = 0; i < json_array_size(events); i++)
+        if (json_integer_value(json_object_get(json_array_get(events, i), "rev")) !=
+            (json_int_t)(base + i + 1)) {
+            T_FAIL("log gap at %zu", i);
+            break;
+        }
+    json_decref(events);
+    store_destroy(&s);
+}
+
+TEST(pipe_close_commits_what_was_handed_over)
+{
+    store_opts_t o = {0};
+    store_t *s = t_open(&o);
+    uint64_t base = store_rev(s);
+    for (int i = 0; i < 20; i++)
+        t_put_nowait(s, "configmaps/default/c", "v");
+    store_destroy(&s); /* no sync: the close finishes the committer's queue */
+    store_t *d = NULL;
+    REQUIRE(store_open(&d, "db", NULL, NULL, 0) == 0);
+    CHECK(store_rev(d) == base + 20);
+    json_t *got = NULL;
+    CHECK_EQ_INT(store_get(d, "configmaps/default/c", &got), 0);
+    json_decref(got);
+    store_destroy(&d);
+}
