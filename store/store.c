@@ -508,7 +508,7 @@ uint64_t store_durable_rev(store_t *s)
     return atomic_load(&s->durable);
 }
 
-/* Raises *a to at least v (the sync thread and the writer both report). */
+/* Raises *a to at least v (the committer and the writer both report). */
 static void s_at_least(_Atomic uint64_t *a, uint64_t v)
 {
     uint64_t cur = atomic_load(a);

@@ -192,12 +192,15 @@ int store_wtxn_commit(store_wtxn_t **t);
  * until store_durable_rev() reaches its revision. So a writer may reply
  * only after that, and may meanwhile prepare the next transaction (whose
  * commit makes this one durable too). Nulls *t; errors as commit.
+ * Pipelined: hands the transaction to the committer and returns at once
+ * (its errors come from store_sync / store_failed).
  */
 int store_wtxn_commit_nowait(store_wtxn_t **t);
 /*
  * Makes every committed transaction durable (one fdatasync, none if all
- * already are). Unlike the rest of the store, it may run on any thread,
- * concurrently with the writer. -errno / PROTO_EINTERNAL when the sync
+ * already are); pipelined: waits until the committer has committed and
+ * synced every transaction handed over. Unlike the rest of the store, it
+ * may run on any thread, concurrently with the writer. -errno / PROTO_EINTERNAL when the sync
  * failed.
  */
 int store_sync(store_t *s);

@@ -618,7 +618,7 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
 {
     apisrv_t *s = arg;
     (void)a;
-    /* The loop reads a whole batch before it looks at the sync thread's
+    /* The loop reads a whole batch before it looks at the committer's
      * eventfd: what became durable meanwhile goes out now, not after it. */
     if (s->npend && store_durable_rev(s->st) >= s->pend[0].rev)
         apisrv_release(s, 0);
@@ -662,7 +662,7 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
 }
 
 /* The end of a batch: hand it to the store's committer and go on; the
- * sync thread (durable.c) waits for its durability and wakes the loop to
+ * committer wakes the loop (durable.c) once it is durable, to
  * release its replies and events. */
 static void s_on_batch_end(rt_actor_t *a, void *arg)
 {
@@ -822,7 +822,7 @@ static int s_serve(apisrv_t *s, const rt_config_t *cfg)
     s_bootstrap(s);
     rc = apisrv_syncer_start(s);
     if (rc < 0) {
-        rt_err("cannot start the sync thread: %s", proto_strerror(rc));
+        rt_err("cannot set up the commit wake-ups: %s", proto_strerror(rc));
         rt_actor_destroy(&s->a);
         return rc;
     }

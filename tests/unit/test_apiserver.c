@@ -1208,7 +1208,7 @@ TEST(retried_request_answered_from_cache)
  * those); every time one write, the same answer. */
 TEST(retried_request_while_first_is_pending)
 {
-    s_up_opts(false); /* with fsync: committed batches wait for the sync thread */
+    s_up_opts(false); /* with fsync: committed batches wait for the committer */
     void *ctx = zmq_ctx_new();
     void *d = s_raw_dealer(ctx, "dup-client#2");
     REQUIRE(d != NULL);

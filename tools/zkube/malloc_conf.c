@@ -4,7 +4,7 @@
  * binary is built with the libc allocator, as sanitizer builds are).
  *
  * narenas:1 — an actor is one loop thread plus helpers (ZeroMQ's I/O
- *   thread, the apiserver's sync thread): one arena keeps its memory in
+ *   thread, the store's committer): one arena keeps its memory in
  *   one place instead of one arena per CPU.
  * dirty_decay_ms:1000, muzzy_decay_ms:0 — pages freed after a burst (a
  *   large list, a relist) go back to the system within a second, as
