@@ -434,6 +434,31 @@ size_t proto_mp_skip(const void *buf, size_t len, int max_depth)
     return q ? (size_t)(q - p) : 0;
 }
 
+bool proto_mp_read_str(const unsigned char **p, const unsigned char *end, const char **str,
+                       size_t *n)
+{
+    const unsigned char *q = *p;
+    if (q >= end)
+        return false;
+    size_t len, hdr;
+    if ((*q & 0xe0) == 0xa0)
+        len = *q & 0x1f, hdr = 1;
+    else if (*q == 0xd9 && end - q >= 2)
+        len = q[1], hdr = 2;
+    else if (*q == 0xda && end - q >= 3)
+        len = (size_t)q[1] << 8 | q[2], hdr = 3;
+    else if (*q == 0xdb && end - q >= 5)
+        len = (size_t)q[1] << 24 | (size_t)q[2] << 16 | (size_t)q[3] << 8 | q[4], hdr = 5;
+    else
+        return false;
+    if ((size_t)(end - q) - hdr < len)
+        return false;
+    *str = (const char *)q + hdr;
+    *n = len;
+    *p = q + hdr + len;
+    return true;
+}
+
 bool proto_mp_utf8_ok(const void *s, size_t n)
 {
     return s_utf8_ok(s, n);

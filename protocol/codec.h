@@ -63,6 +63,12 @@ int proto_mp_unpack_prefix(const void *buf, size_t len, int max_depth, json_t **
  */
 size_t proto_mp_skip(const void *buf, size_t len, int max_depth);
 
+/* Reads one msgpack str (fixstr, str 8/16/32) at *p, advancing *p; *str
+ * and *n borrow its bytes (not checked as UTF-8). false when *p holds
+ * anything else or the str does not fit before end. */
+bool proto_mp_read_str(const unsigned char **p, const unsigned char *end, const char **str,
+                       size_t *n);
+
 /* Whether n bytes at s are valid UTF-8 (the decoder's own check). */
 bool proto_mp_utf8_ok(const void *s, size_t n);
 

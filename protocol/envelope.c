@@ -260,26 +260,7 @@ typedef struct s_rd {
 
 static bool s_rd_str(s_rd_t *r, const char **str, size_t *n)
 {
-    const uint8_t *q = r->p;
-    size_t len, hdr;
-    if (q >= r->end)
-        return false;
-    if ((*q & 0xe0) == 0xa0)
-        len = *q & 0x1f, hdr = 1;
-    else if (*q == 0xd9 && r->end - q >= 2)
-        len = q[1], hdr = 2;
-    else if (*q == 0xda && r->end - q >= 3)
-        len = (size_t)q[1] << 8 | q[2], hdr = 3;
-    else if (*q == 0xdb && r->end - q >= 5)
-        len = (size_t)q[1] << 24 | (size_t)q[2] << 16 | (size_t)q[3] << 8 | q[4], hdr = 5;
-    else
-        return false;
-    if ((size_t)(r->end - q) - hdr < len)
-        return false;
-    *str = (const char *)q + hdr;
-    *n = len;
-    r->p = q + hdr + len;
-    return true;
+    return proto_mp_read_str(&r->p, r->end, str, n);
 }
 
 static bool s_rd_int(s_rd_t *r, int64_t *v)

@@ -1091,7 +1091,6 @@ static int s_run(store_wtxn_t *t, s_op_fn fn, void *ctx)
 }
 
 static void s_prune(store_t *s);
-static int s_drain(store_t *s);
 
 /* A pipelined transaction: a fresh journal over the sets in flight. */
 static int s_begin_virtual(store_t *s, store_wtxn_t *t)
