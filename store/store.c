@@ -19,14 +19,22 @@
  * transaction is then only that journal. Its reads see, newest first, its
  * own writes, the journals handed over and not yet pruned, then LMDB; its
  * commit hands the journal to the committer thread and returns. The
- * committer applies every journal waiting (one LMDB transaction for all),
- * commits and syncs, while the writer already builds the next one. A
- * failed commit or sync fails the store for good (every later call reports
- * it): the process restarts from what is on disk, as after a failed fsync
- * nothing in memory can be trusted.
+ * committer writes every journal waiting as one record of the write-ahead
+ * log (wal.h) and syncs it: one sequential fdatasync, and they are
+ * durable. The checkpointer takes the logged journals into LMDB every
+ * S_CK_MS, as one transaction synced as LMDB syncs (its pages land all
+ * over the file: that costs several times the log's sync, so it is paid
+ * once per checkpoint, not per group). At open, the records after the
+ * checkpoint (meta "walseq") are replayed. Until a journal is in LMDB,
+ * store_get finds it among the sets in flight; lists and log reads first
+ * have the checkpointer catch up. A failed write, sync or checkpoint fails
+ * the store for good (every later call reports it): the process restarts
+ * from what is on disk, as after a failed fsync nothing in memory can be
+ * trusted.
  */
 #include "store/store.h"
 #include "store/store_mp.h"
+#include "store/wal.h"
 
 #include "protocol/codec.h"
 #include "protocol/obj.h"
@@ -44,6 +52,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define S_DEFAULT_MAP ((size_t)4 << 30)
@@ -75,8 +84,11 @@ typedef struct s_otab {
 typedef struct s_wset {
     struct s_wset *qnext; /* the committer's queue (qmu) */
     struct s_wset *inext; /* the writer's list of sets not yet pruned, newest first */
-    _Atomic bool done;    /* committed (or the store failed): may be pruned */
+    _Atomic bool logged;  /* in the write-ahead log, synced: plain reads see it */
+    _Atomic bool done;    /* checkpointed into LMDB (or the store failed): may be pruned */
     uint64_t rev;
+    uint64_t no;          /* sets handed over before it, + 1 */
+    uint64_t seq;         /* its write-ahead log record */
     s_jent_t *jents;
     size_t njents, capjents;
     char *arena;
@@ -126,11 +138,32 @@ struct store {
     s_wset_t *qhead, *qtail;  /* handed over, not yet taken (qmu) */
     bool qstop;               /* (qmu) */
     _Atomic int failed;       /* the first failed commit or sync, for good */
-    s_wset_t *inflight;       /* the writer's: handed over, not yet pruned */
+    s_wset_t *inflight;       /* handed over, not yet pruned (the writer's; olock) */
+    pthread_rwlock_t olock;   /* inflight's links: the writer changes, plain reads walk */
     s_wset_t *pool;           /* the writer's: pruned sets, buffers kept */
     MDB_txn *rtxn;            /* the writer's read txn, reset between reads */
     int notify_fd;            /* written after each group (qmu); -1: none */
+    char *dir;
+    store_wal_t *wal;         /* the committer's */
+    uint64_t walseq;          /* the committer's: last record written */
+    unsigned char *wbuf;      /* the committer's: the record being built */
+    size_t wcap;
+    _Atomic uint64_t handed;  /* sets handed over so far */
+    /* the checkpointer: applies logged sets to LMDB every S_CK_MS */
+    pthread_t ckthread;
+    bool ck_up;
+    pthread_cond_t ckcv;      /* work for the checkpointer (qmu) */
+    s_wset_t *ckhead, *cktail; /* logged, not yet checkpointed (qmu) */
+    size_t ckbytes;           /* (qmu) */
+    struct timespec ckdue;    /* (qmu) when the oldest of them is due */
+    bool ckforce, ckstop;     /* (qmu) */
+    _Atomic uint64_t cked;    /* sets checkpointed so far (by no) */
+    uint64_t ckseq;           /* (qmu) last log record in LMDB */
+    uint64_t pruned;          /* the writer's: cked at its last prune */
 };
+
+#define S_CK_MS 20                    /* logged writes reach LMDB within this (default) */
+#define S_CK_BYTES ((size_t)2 << 20) /* ... or once this much waits */
 
 static int s_sync_lmdb(store_t *s);
 static int s_pipeline_start(store_t *s);
@@ -316,7 +349,82 @@ static int s_verify(store_t *s, MDB_txn *txn, char *err, size_t errlen)
     return 0;
 }
 
-static int s_open_dbs(store_t *s, char *err, size_t errlen)
+/* ---- the write-ahead log's records: a group's raw writes ---- */
+
+/* An entry of a record: {u8 db, u8 del, u16 0, u32 flags, u32 klen,
+ * u32 vlen} (little-endian), the key, the value (none for a delete). */
+#define S_WENT 16
+
+static int s_db_index(const store_t *s, MDB_dbi dbi)
+{
+    return dbi == s->objects ? 0 : dbi == s->log ? 1 : 2;
+}
+
+static uint32_t s_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void s_put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+typedef struct s_replay {
+    store_t *s;
+    MDB_txn *txn;
+} s_replay_t;
+
+/* Applies one record to the opening transaction (a raw MDB code, or
+ * PROTO_EINTERNAL for a record that does not parse: the CRC matched, so it
+ * is not a torn write but a bug, and the store refuses to guess). */
+static int s_replay_rec(uint64_t seq, const void *payload, size_t len, void *arg)
+{
+    (void)seq;
+    s_replay_t *r = arg;
+    const unsigned char *p = payload, *end = p + len;
+    while (p < end) {
+        if ((size_t)(end - p) < S_WENT || p[0] > 2 || p[1] > 1)
+            return PROTO_EINTERNAL;
+        MDB_dbi dbi = p[0] == 0 ? r->s->objects : p[0] == 1 ? r->s->log : r->s->meta;
+        bool del = p[1];
+        unsigned flags = s_le32(p + 4);
+        size_t klen = s_le32(p + 8), vlen = del ? 0 : s_le32(p + 12);
+        p += S_WENT;
+        if ((size_t)(end - p) < klen || (size_t)(end - p) - klen < vlen || !klen)
+            return PROTO_EINTERNAL;
+        MDB_val k = {klen, (void *)p}, v = {vlen, (void *)(p + klen)};
+        int rc = del ? mdb_del(r->txn, dbi, &k, NULL) : mdb_put(r->txn, dbi, &k, &v, flags);
+        if (rc && !(del && rc == MDB_NOTFOUND))
+            return rc;
+        p += klen + vlen;
+    }
+    return 0;
+}
+
+/* Replays the write-ahead log after the checkpoint into txn, and moves the
+ * checkpoint past every record the files hold. */
+static int s_replay(store_t *s, MDB_txn *txn, const char *dir, char *err, size_t errlen)
+{
+    uint64_t ck = 0, last = 0, seen = 0;
+    int rc = s_meta_u64(s, txn, "walseq", &ck);
+    s_replay_t r = {s, txn};
+    if (!rc)
+        rc = wal_replay(dir, ck, s_replay_rec, &r, &last, &seen, err, errlen);
+    if (!rc && (seen > ck || last > ck)) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%" PRIu64, seen > last ? seen : last);
+        MDB_val k = {6, "walseq"}, v = {strlen(buf), buf};
+        rc = mdb_put(txn, s->meta, &k, &v, 0);
+        if (rc)
+            snprintf(err, errlen, "store: cannot replay the write-ahead log: %s",
+                     mdb_strerror(rc));
+    }
+    return rc;
+}
+
+static int s_open_dbs(store_t *s, const char *dir, char *err, size_t errlen)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
@@ -330,6 +438,26 @@ static int s_open_dbs(store_t *s, char *err, size_t errlen)
         snprintf(err, errlen, "store: cannot open databases: %s", mdb_strerror(rc));
         if (txn)
             mdb_txn_abort(txn);
+        return s_err(rc);
+    }
+    for (int tries = 0; (rc = s_replay(s, txn, dir, err, errlen)) == MDB_MAP_FULL; tries++) {
+        /* the log holds more than the map: grow it and start over */
+        mdb_txn_abort(txn);
+        size_t want = s->map_size * 2;
+        rc = tries >= S_GROW_TRIES || want > S_MAX_MAP ? MDB_MAP_FULL
+                                                        : mdb_env_set_mapsize(s->env, want);
+        if (!rc) {
+            s->map_size = want;
+            rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        }
+        if (rc) {
+            snprintf(err, errlen, "store: cannot replay the write-ahead log: %s",
+                     mdb_strerror(rc));
+            return s_err(rc);
+        }
+    }
+    if (rc) { /* err says what */
+        mdb_txn_abort(txn);
         return s_err(rc);
     }
     rc = s_verify(s, txn, err, errlen);
@@ -445,6 +573,8 @@ int store_open(store_t **out, const char *dir, const store_opts_t *opts, char *e
         s->opts.map_size = S_DEFAULT_MAP;
     if (!s->opts.keep_revs)
         s->opts.keep_revs = S_DEFAULT_KEEP;
+    if (!s->opts.ck_ms)
+        s->opts.ck_ms = S_CK_MS;
     pthread_mutexattr_t ma;
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
@@ -455,9 +585,11 @@ int store_open(store_t **out, const char *dir, const store_opts_t *opts, char *e
     pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&s->maplock, &ra);
     pthread_rwlockattr_destroy(&ra);
-    int rc = s_open_env(s, dir, err, errlen);
+    s->dir = strdup(dir);
+    pthread_rwlock_init(&s->olock, NULL);
+    int rc = s->dir ? s_open_env(s, dir, err, errlen) : -ENOMEM;
     if (!rc)
-        rc = s_open_dbs(s, err, errlen);
+        rc = s_open_dbs(s, dir, err, errlen);
     if (!rc && !s->opts.no_sync) /* what the last run may have left unsynced */
         rc = s_err(mdb_env_sync(s->env, 1));
     if (!rc)
@@ -493,7 +625,9 @@ void store_destroy(store_t **sp)
     if (s->lockfd >= 0)
         close(s->lockfd);
     pthread_rwlock_destroy(&s->maplock);
+    pthread_rwlock_destroy(&s->olock);
     pthread_mutex_destroy(&s->wmu);
+    free(s->dir);
     free(s);
     *sp = NULL;
 }
@@ -550,21 +684,73 @@ uint64_t store_oldest_rev(store_t *s)
 
 /* ---- reads ---- */
 
+static int s_drain_ck(store_t *s);
+static const s_jent_t *s_otab_find(const s_otab_t *tab, const s_jent_t *jents, const char *arena,
+                                   const char *key, size_t klen);
+
+/*
+ * A plain read of an object: the newest logged set that wrote it (a write
+ * is durable once logged, and may not have reached LMDB yet), else LMDB.
+ * Sets handed over but not yet logged are skipped: a read never shows a
+ * write that a crash could still lose. fn gets the bytes (NULL, 0 and
+ * MDB_NOTFOUND when absent) while they are valid.
+ */
+typedef int(s_get_fn)(int rc, const void *buf, size_t len, void *arg);
+
+static int s_get(store_t *s, const char *key, size_t klen, s_get_fn *fn, void *arg)
+{
+    pthread_rwlock_rdlock(&s->olock);
+    for (s_wset_t *w = s->inflight; w; w = w->inext) {
+        if (!atomic_load(&w->logged))
+            continue;
+        const s_jent_t *j = s_otab_find(&w->tab, w->jents, w->arena, key, klen);
+        if (j) {
+            int rc = j->del ? fn(MDB_NOTFOUND, NULL, 0, arg)
+                            : fn(0, w->arena + j->voff, j->vlen, arg);
+            pthread_rwlock_unlock(&s->olock);
+            return rc;
+        }
+    }
+    MDB_txn *txn;
+    int rc = s_rbegin(s, &txn);
+    if (!rc) {
+        MDB_val k = {klen, (void *)key}, v = {0, NULL};
+        int grc = mdb_get(txn, s->objects, &k, &v);
+        rc = fn(grc, v.mv_data, v.mv_size, arg);
+        s_rend(s, txn);
+    }
+    pthread_rwlock_unlock(&s->olock);
+    return rc;
+}
+
+static int s_get_tree(int rc, const void *buf, size_t len, void *arg)
+{
+    return rc ? s_err(rc) : s_decode(buf, len, arg);
+}
+
+typedef struct s_bytes {
+    char **buf;
+    size_t *len;
+} s_bytes_t;
+
+static int s_get_copy(int rc, const void *buf, size_t len, void *arg)
+{
+    s_bytes_t *b = arg;
+    if (rc)
+        return s_err(rc);
+    *b->buf = s_xrealloc(NULL, len ? len : 1);
+    memcpy(*b->buf, buf, len);
+    *b->len = len;
+    return 0;
+}
+
 int store_get(store_t *s, const char *key, json_t **out)
 {
     size_t klen;
     *out = NULL;
     if (!s_key_ok(s, key, &klen))
         return PROTO_EINVALID;
-    MDB_txn *txn;
-    int rc = s_rbegin(s, &txn);
-    if (rc)
-        return rc;
-    MDB_val k = {klen, (void *)key}, v;
-    rc = mdb_get(txn, s->objects, &k, &v);
-    rc = rc ? s_err(rc) : s_decode(v.mv_data, v.mv_size, out);
-    s_rend(s, txn);
-    return rc;
+    return s_get(s, key, klen, s_get_tree, out);
 }
 
 int store_get_bytes(store_t *s, const char *key, char **buf, size_t *len)
@@ -574,19 +760,8 @@ int store_get_bytes(store_t *s, const char *key, char **buf, size_t *len)
     *len = 0;
     if (!s_key_ok(s, key, &klen))
         return PROTO_EINVALID;
-    MDB_txn *txn;
-    int rc = s_rbegin(s, &txn);
-    if (rc)
-        return rc;
-    MDB_val k = {klen, (void *)key}, v;
-    rc = s_err(mdb_get(txn, s->objects, &k, &v));
-    if (rc == 0) {
-        *buf = s_xrealloc(NULL, v.mv_size ? v.mv_size : 1);
-        memcpy(*buf, v.mv_data, v.mv_size);
-        *len = v.mv_size;
-    }
-    s_rend(s, txn);
-    return rc;
+    s_bytes_t b = {buf, len};
+    return s_get(s, key, klen, s_get_copy, &b);
 }
 
 static bool s_has_prefix(const MDB_val *k, const char *prefix, size_t plen)
@@ -691,7 +866,9 @@ static int s_list_run(store_t *s, const s_list_q_t *qp, const char *start_key, j
         return PROTO_EINVALID;
     MDB_txn *txn;
     MDB_cursor *c;
-    int rc = s_rbegin(s, &txn);
+    int rc = s_drain_ck(s);
+    if (!rc)
+        rc = s_rbegin(s, &txn);
     if (rc)
         return rc;
     uint64_t r = 0;
@@ -807,7 +984,9 @@ static int s_log_scan(store_t *s, MDB_txn *txn, const s_log_q_t *q)
 static int s_log_run(store_t *s, const s_log_q_t *q)
 {
     MDB_txn *txn;
-    int rc = s_rbegin(s, &txn);
+    int rc = s_drain_ck(s);
+    if (!rc)
+        rc = s_rbegin(s, &txn);
     if (rc)
         return rc;
     uint64_t comp;
@@ -1128,7 +1307,7 @@ static int s_wtxn_begin(store_t *s, store_wtxn_t **out, bool direct)
             *out = t;
         return rc;
     }
-    if (s->opts.pipeline && (rc = s_drain(s)) != 0) {
+    if (s->opts.pipeline && (rc = s_drain_ck(s)) != 0) {
         pthread_mutex_unlock(&s->wmu);
         return rc;
     }
@@ -1328,6 +1507,10 @@ static void s_wset_free(s_wset_t *w)
  * begin. */
 static void s_prune(store_t *s)
 {
+    uint64_t cked = atomic_load(&s->cked);
+    if (cked == s->pruned)
+        return; /* nothing new checkpointed */
+    pthread_rwlock_wrlock(&s->olock);
     for (s_wset_t **pp = &s->inflight; *pp;) {
         s_wset_t *w = *pp;
         if (!atomic_load(&w->done)) {
@@ -1340,6 +1523,8 @@ static void s_prune(store_t *s)
         w->inext = s->pool;
         s->pool = w;
     }
+    pthread_rwlock_unlock(&s->olock);
+    s->pruned = cked;
 }
 
 /* Hands t's journal to the committer; t ends. */
@@ -1371,8 +1556,12 @@ static int s_hand_over(store_wtxn_t *t)
     t->jents = jents, t->capjents = capjents, t->njents = 0;
     t->arena = arena, t->acap = acap, t->alen = 0;
     t->tab = tab;
+    w->no = atomic_load(&s->handed) + 1;
+    pthread_rwlock_wrlock(&s->olock);
     w->inext = s->inflight;
     s->inflight = w;
+    pthread_rwlock_unlock(&s->olock);
+    atomic_store(&s->handed, w->no);
     atomic_store(&s->rev, w->rev);
     pthread_mutex_lock(&s->qmu);
     if (s->qtail)
@@ -1386,11 +1575,14 @@ static int s_hand_over(store_wtxn_t *t)
     return 0;
 }
 
-/* Applies the chain of sets from first in one LMDB transaction and commits
- * it (data synced, meta written); grows the map when it fills up. */
-static int s_commit_sets(store_t *s, s_wset_t *first)
+/* Applies the chain of sets from first in one LMDB transaction, with the
+ * checkpoint's log seq, and commits it (data synced, meta written); grows
+ * the map when it fills up. */
+static int s_commit_sets(store_t *s, s_wset_t *first, uint64_t walseq)
 {
     int rc = 0;
+    char sq[24];
+    snprintf(sq, sizeof sq, "%" PRIu64, walseq);
     pthread_rwlock_rdlock(&s->maplock);
     for (int tries = 0;; tries++) {
         MDB_txn *txn = NULL;
@@ -1401,6 +1593,10 @@ static int s_commit_sets(store_t *s, s_wset_t *first)
                 if (rc == MDB_NOTFOUND && w->jents[i].del)
                     rc = 0;
             }
+        if (!rc && walseq) {
+            MDB_val k = {6, "walseq"}, v = {strlen(sq), sq};
+            rc = mdb_put(txn, s->meta, &k, &v, 0);
+        }
         if (!rc) {
             rc = mdb_txn_commit(txn);
             txn = NULL;
@@ -1424,10 +1620,68 @@ static int s_commit_sets(store_t *s, s_wset_t *first)
     return s_err(rc);
 }
 
-/* The committer: takes every set waiting, commits them as one LMDB
- * transaction (its data synced) and syncs its meta page at once. (Leaving
- * that to the next group's data sync saves an fdatasync but makes every
- * group wait for the next one: slower, measured.) */
+static void s_fail(store_t *s, int rc)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&s->failed, &none, rc);
+}
+
+/* The chain's writes as one record payload in s->wbuf (see S_WENT). */
+static size_t s_record(store_t *s, s_wset_t *first)
+{
+    size_t need = 0;
+    for (s_wset_t *w = first; w; w = w->qnext)
+        for (size_t i = 0; i < w->njents; i++)
+            need += S_WENT + w->jents[i].klen + (w->jents[i].del ? 0 : w->jents[i].vlen);
+    if (s->wcap < need) {
+        s->wcap = need;
+        s->wbuf = s_xrealloc(s->wbuf, need);
+    }
+    unsigned char *p = s->wbuf;
+    for (s_wset_t *w = first; w; w = w->qnext)
+        for (size_t i = 0; i < w->njents; i++) {
+            const s_jent_t *j = &w->jents[i];
+            size_t vlen = j->del ? 0 : j->vlen;
+            p[0] = (unsigned char)s_db_index(s, j->dbi);
+            p[1] = j->del;
+            p[2] = p[3] = 0;
+            s_put_le32(p + 4, j->flags);
+            s_put_le32(p + 8, (uint32_t)j->klen);
+            s_put_le32(p + 12, (uint32_t)vlen);
+            memcpy(p + S_WENT, w->arena + j->koff, j->klen);
+            if (vlen)
+                memcpy(p + S_WENT + j->klen, w->arena + j->voff, vlen);
+            p += S_WENT + j->klen + vlen;
+        }
+    return need;
+}
+
+static void s_deadline(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_nsec += ms * 1000000L;
+    ts->tv_sec += ts->tv_nsec / 1000000000L;
+    ts->tv_nsec %= 1000000000L;
+}
+
+/* Waits until the checkpoint covers log record seq (qmu held). */
+static int s_wait_ck_seq(store_t *s, uint64_t seq, const uint64_t *ckseq)
+{
+    while (*ckseq < seq && !atomic_load(&s->failed)) {
+        s->ckforce = true;
+        pthread_cond_signal(&s->ckcv);
+        pthread_cond_wait(&s->dcv, &s->qmu);
+    }
+    return atomic_load(&s->failed);
+}
+
+/*
+ * The committer: takes every set waiting, writes them as one record of the
+ * write-ahead log and syncs it (one sequential fdatasync: they are durable
+ * now, and plain reads see them), then passes them to the checkpointer,
+ * which takes them into LMDB every S_CK_MS. LMDB's own commit writes pages
+ * all over its file and syncs twice; once per checkpoint, not per group.
+ */
 static void *s_committer(void *arg)
 {
     store_t *s = arg;
@@ -1439,29 +1693,88 @@ static void *s_committer(void *arg)
             break; /* stopping, nothing left */
         s_wset_t *first = s->qhead, *last = s->qtail;
         s->qhead = s->qtail = NULL;
-        pthread_mutex_unlock(&s->qmu);
         int rc = atomic_load(&s->failed);
+        size_t len = 0;
+        uint64_t other;
+        if (!rc) {
+            pthread_mutex_unlock(&s->qmu);
+            len = s_record(s, first);
+            pthread_mutex_lock(&s->qmu);
+            /* the other file is reused only once all it holds is in LMDB */
+            if (wal_needs_switch(s->wal, len, &other))
+                rc = s_wait_ck_seq(s, other, &s->ckseq);
+        }
+        pthread_mutex_unlock(&s->qmu);
+        uint64_t seq = s->walseq + 1;
         if (!rc)
-            rc = s_commit_sets(s, first);
-        if (!rc && !s->opts.no_sync)
-            rc = s_err(mdb_env_sync(s->env, 1));
+            rc = wal_append(s->wal, seq, s->wbuf, len);
         if (rc) {
-            int none = 0;
-            atomic_compare_exchange_strong(&s->failed, &none, rc);
+            s_fail(s, rc);
         } else {
+            s->walseq = seq;
+            for (s_wset_t *w = first; w; w = w->qnext) {
+                w->seq = seq;
+                atomic_store(&w->logged, true);
+            }
             s_at_least(&s->durable, last->rev);
         }
-        for (s_wset_t *w = first, *next; w; w = next) {
-            next = w->qnext; /* the writer may reuse w once done */
-            atomic_store(&w->done, true);
-        }
         pthread_mutex_lock(&s->qmu);
+        if (!s->ckhead)
+            s_deadline(&s->ckdue, s->opts.ck_ms);
+        if (s->cktail)
+            s->cktail->qnext = first;
+        else
+            s->ckhead = first;
+        s->cktail = last;
+        s->ckbytes += len;
+        pthread_cond_signal(&s->ckcv);
         pthread_cond_broadcast(&s->dcv);
         uint64_t one = 1;
         /* an eventfd: a write fails only when its count is full, and then
          * it is readable already */
         if (s->notify_fd >= 0)
             (void)!write(s->notify_fd, &one, sizeof one);
+    }
+    pthread_mutex_unlock(&s->qmu);
+    return NULL;
+}
+
+/* The checkpointer: every S_CK_MS (sooner when forced, or when much is
+ * waiting), the logged sets as one LMDB transaction, synced; then they
+ * may be pruned, and their log records overwritten. */
+static void *s_checkpointer(void *arg)
+{
+    store_t *s = arg;
+    pthread_mutex_lock(&s->qmu);
+    for (;;) {
+        while (!s->ckhead && !s->ckstop)
+            pthread_cond_wait(&s->ckcv, &s->qmu);
+        if (!s->ckhead)
+            break;
+        while (!s->ckforce && !s->ckstop && s->ckbytes < S_CK_BYTES &&
+               pthread_cond_timedwait(&s->ckcv, &s->qmu, &s->ckdue) != ETIMEDOUT)
+            ;
+        s_wset_t *first = s->ckhead, *last = s->cktail;
+        s->ckhead = s->cktail = NULL;
+        s->ckbytes = 0;
+        s->ckforce = false;
+        pthread_mutex_unlock(&s->qmu);
+        int rc = atomic_load(&s->failed);
+        if (!rc)
+            rc = s_commit_sets(s, first, last->seq);
+        if (!rc && !s->opts.no_sync)
+            rc = s_err(mdb_env_sync(s->env, 1));
+        if (rc)
+            s_fail(s, rc);
+        for (s_wset_t *w = first, *next; w; w = next) {
+            next = w->qnext; /* the writer may reuse w once done */
+            atomic_store(&w->done, true);
+        }
+        pthread_mutex_lock(&s->qmu);
+        if (!rc)
+            s->ckseq = last->seq;
+        atomic_store(&s->cked, last->no);
+        pthread_cond_broadcast(&s->dcv);
     }
     pthread_mutex_unlock(&s->qmu);
     return NULL;
@@ -1486,7 +1799,7 @@ bool store_pipelined(const store_t *s)
     return s->committer_up;
 }
 
-/* Waits until every set handed over is committed and synced. */
+/* Waits until every set handed over is logged (durable). */
 static int s_drain(store_t *s)
 {
     uint64_t want = atomic_load(&s->rev);
@@ -1497,29 +1810,77 @@ static int s_drain(store_t *s)
     return atomic_load(&s->failed);
 }
 
+/* Waits until every set handed over is in LMDB, checkpointing now. */
+static int s_drain_ck(store_t *s)
+{
+    if (!s->committer_up)
+        return 0;
+    uint64_t want = atomic_load(&s->handed);
+    if (atomic_load(&s->cked) >= want)
+        return atomic_load(&s->failed);
+    pthread_mutex_lock(&s->qmu);
+    while (atomic_load(&s->cked) < want && !atomic_load(&s->failed)) {
+        s->ckforce = true;
+        pthread_cond_signal(&s->ckcv);
+        pthread_cond_wait(&s->dcv, &s->qmu);
+    }
+    pthread_mutex_unlock(&s->qmu);
+    return atomic_load(&s->failed);
+}
+
 static int s_pipeline_start(store_t *s)
 {
     s->notify_fd = -1;
     pthread_mutex_init(&s->qmu, NULL);
     pthread_cond_init(&s->qcv, NULL);
     pthread_cond_init(&s->dcv, NULL);
-    int rc = pthread_create(&s->committer, NULL, s_committer, s);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->ckcv, &ca);
+    pthread_condattr_destroy(&ca);
+    MDB_txn *txn;
+    int rc = s_rbegin(s, &txn);
+    if (!rc) { /* the log's records are all checkpointed (replayed at open) */
+        rc = s_meta_u64(s, txn, "walseq", &s->walseq);
+        s_rend(s, txn);
+    }
+    s->ckseq = s->walseq;
+    char err[256];
+    if (!rc)
+        rc = wal_open(&s->wal, s->dir, s->opts.no_sync, err, sizeof err);
+    if (!rc)
+        rc = -pthread_create(&s->ckthread, NULL, s_checkpointer, s);
+    if (rc) {
+        wal_close(&s->wal);
+        return rc;
+    }
+    s->ck_up = true;
+    rc = pthread_create(&s->committer, NULL, s_committer, s);
     if (rc)
-        return -rc;
+        return -rc; /* s_pipeline_stop stops the checkpointer */
     s->committer_up = true;
     return 0;
 }
 
 static void s_pipeline_stop(store_t *s)
 {
-    if (!s->committer_up)
+    if (!s->ck_up)
         return;
     pthread_mutex_lock(&s->qmu);
     s->qstop = true;
     pthread_cond_signal(&s->qcv);
     pthread_mutex_unlock(&s->qmu);
-    pthread_join(s->committer, NULL); /* it finishes what was handed over */
-    s->committer_up = false;
+    if (s->committer_up)
+        pthread_join(s->committer, NULL); /* it logs what was handed over */
+    pthread_mutex_lock(&s->qmu);
+    s->ckstop = true;
+    pthread_cond_signal(&s->ckcv);
+    pthread_mutex_unlock(&s->qmu);
+    pthread_join(s->ckthread, NULL); /* and that reaches LMDB */
+    s->committer_up = s->ck_up = false;
+    wal_close(&s->wal);
+    free(s->wbuf);
     for (s_wset_t *w = s->inflight, *next; w; w = next) {
         next = w->inext;
         s_wset_free(w);
@@ -1532,6 +1893,7 @@ static void s_pipeline_stop(store_t *s)
     if (s->rtxn)
         mdb_txn_abort(s->rtxn);
     s->rtxn = NULL;
+    pthread_cond_destroy(&s->ckcv);
     pthread_cond_destroy(&s->dcv);
     pthread_cond_destroy(&s->qcv);
     pthread_mutex_destroy(&s->qmu);
@@ -1856,7 +2218,7 @@ int store_compact(store_t *s, uint64_t keep)
 
 static bool s_meta_reserved(const char *name)
 {
-    return !strcmp(name, "rev") || !strcmp(name, "compacted");
+    return !strcmp(name, "rev") || !strcmp(name, "compacted") || !strcmp(name, "walseq");
 }
 
 int store_meta_set(store_t *s, const char *name, const char *value)
@@ -1883,7 +2245,9 @@ int store_meta_get(store_t *s, const char *name, char *buf, size_t n)
     if (!name || !*name || strlen(name) > S_META_NAME_MAX || !buf || !n)
         return PROTO_EINVALID;
     MDB_txn *txn;
-    int rc = s_rbegin(s, &txn);
+    int rc = s_drain_ck(s);
+    if (!rc)
+        rc = s_rbegin(s, &txn);
     if (rc)
         return rc;
     MDB_val k = {strlen(name), (void *)name}, v;

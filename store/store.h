@@ -23,10 +23,10 @@
  * transaction to a committer thread and returns at once; the writer may
  * begin the next transaction, whose reads (store_wtxn_get, preconditions)
  * already see every write handed over. The store's plain reads (store_get,
- * store_list, the log) see a transaction only once it is committed:
- * store_sync() waits for that, and for its durability. store_rev() is the
- * last revision handed over, store_durable_rev() the last one committed and
- * synced. A commit or sync that fails fails the store for good: every later
+ * store_list, the log) see a transaction once it is durable — in the
+ * write-ahead log, synced (store.c) — and never before: store_sync() waits
+ * for that. store_rev() is the last revision handed over,
+ * store_durable_rev() the last one durable. A commit or sync that fails fails the store for good: every later
  * begin, commit and sync returns that error, and the process should exit
  * and reopen the store from disk.
  */
@@ -46,6 +46,7 @@ typedef struct store_opts {
     uint64_t keep_revs; /* revisions kept in the log on compaction; 0 = 100000 */
     bool no_sync;       /* tests only: skip fsync (never in production) */
     bool pipeline;      /* pipelined commits: see "Pipelined commits" below */
+    unsigned ck_ms;     /* pipelined: logged writes reach LMDB within this; 0 = 20 */
 } store_opts_t;
 
 typedef enum store_evtype { STORE_ADDED = 1, STORE_MODIFIED, STORE_DELETED } store_evtype_t;

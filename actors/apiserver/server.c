@@ -47,6 +47,7 @@
 #include "runtime/log.h"
 
 #define S_SYNC_MS 1000
+#define S_PART 8 /* staged writes handed to the committer as one part */
 #define S_COMPACT_MS 60000
 
 typedef int(s_op_fn)(apisrv_t *s, const apisrv_rq_t *r, json_t **out);
@@ -614,6 +615,8 @@ static bool s_read_fast(apisrv_t *s, int oi, rt_req_t **req)
     return !strcmp(op, "get") ? apisrv_get_raw(s, &rq, req) : apisrv_list_raw(s, &rq, req);
 }
 
+static void s_on_batch_end(rt_actor_t *a, void *arg);
+
 static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
 {
     apisrv_t *s = arg;
@@ -622,6 +625,11 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
      * eventfd: what became durable meanwhile goes out now, not after it. */
     if (s->npend && store_durable_rev(s->st) >= s->pend[0].rev)
         apisrv_release(s, 0);
+    /* A long batch goes to the committer in parts: the first writes need
+     * not wait for the last to be applied (the committer still syncs all
+     * that waits at once). */
+    if (s->nstaged >= S_PART)
+        s_on_batch_end(a, s);
     int oi = s_find_op(req->env.op);
     if (oi < 0) {
         json_t *e = apisrv_status(PROTO_EBADREQUEST, "unknown operation \"%s\"", req->env.op);

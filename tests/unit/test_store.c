@@ -12,6 +12,7 @@
 #include "protocol/obj.h"
 #include "protocol/status.h"
 #include "store/store.h"
+#include "store/wal.h"
 
 #include <errno.h>
 #include <lmdb.h>
