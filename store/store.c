@@ -80,6 +80,21 @@ typedef struct s_otab {
     size_t cap, n;
 } s_otab_t;
 
+struct s_wset;
+
+/* The writer's index of every object the sets in flight wrote: key -> the
+ * newest set's entry (slot empty: w NULL). Open addressing, at most half
+ * full, deletion by backward shift; h is the key's hash (its home slot). */
+typedef struct s_oref {
+    struct s_wset *w;
+    uint32_t i, h;
+} s_oref_t;
+
+typedef struct s_oidx {
+    s_oref_t *slot;
+    size_t cap, n;
+} s_oidx_t;
+
 /* A pipelined transaction's journal once handed to the committer. */
 typedef struct s_wset {
     struct s_wset *qnext; /* the committer's queue (qmu) */
@@ -140,6 +155,7 @@ struct store {
     _Atomic int failed;       /* the first failed commit or sync, for good */
     s_wset_t *inflight;       /* handed over, not yet pruned (the writer's; olock) */
     pthread_rwlock_t olock;   /* inflight's links: the writer changes, plain reads walk */
+    s_oidx_t oidx;            /* the writer's: the newest write in flight of each object */
     s_wset_t *pool;           /* the writer's: pruned sets, buffers kept */
     MDB_txn *rtxn;            /* the writer's read txn, reset between reads */
     int notify_fd;            /* written after each group (qmu); -1: none */
@@ -158,7 +174,7 @@ struct store {
     struct timespec ckdue;    /* (qmu) when the oldest of them is due */
     bool ckforce, ckstop;     /* (qmu) */
     _Atomic uint64_t cked;    /* sets checkpointed so far (by no) */
-    uint64_t ckseq;           /* (qmu) last log record in LMDB */
+    _Atomic uint64_t ckseq;   /* last log record in LMDB */
     uint64_t pruned;          /* the writer's: cked at its last prune */
 };
 
@@ -360,17 +376,6 @@ static int s_db_index(const store_t *s, MDB_dbi dbi)
     return dbi == s->objects ? 0 : dbi == s->log ? 1 : 2;
 }
 
-static uint32_t s_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void s_put_le32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 typedef struct s_replay {
     store_t *s;
     MDB_txn *txn;
@@ -389,8 +394,8 @@ static int s_replay_rec(uint64_t seq, const void *payload, size_t len, void *arg
             return PROTO_EINTERNAL;
         MDB_dbi dbi = p[0] == 0 ? r->s->objects : p[0] == 1 ? r->s->log : r->s->meta;
         bool del = p[1];
-        unsigned flags = s_le32(p + 4);
-        size_t klen = s_le32(p + 8), vlen = del ? 0 : s_le32(p + 12);
+        unsigned flags = wal_get32(p + 4);
+        size_t klen = wal_get32(p + 8), vlen = del ? 0 : wal_get32(p + 12);
         p += S_WENT;
         if ((size_t)(end - p) < klen || (size_t)(end - p) - klen < vlen || !klen)
             return PROTO_EINTERNAL;
@@ -1133,6 +1138,79 @@ static void s_otab_rebuild(store_wtxn_t *t)
             s_otab_put(&t->tab, t->jents, t->arena, i);
 }
 
+static const char *s_oref_key(const s_oref_t *r, size_t *klen)
+{
+    const s_jent_t *j = &r->w->jents[r->i];
+    *klen = j->klen;
+    return r->w->arena + j->koff;
+}
+
+/* The slot of key in the index: its entry's, or the empty one it would take. */
+static size_t s_oidx_slot(const s_oidx_t *x, const char *key, size_t klen, uint32_t h)
+{
+    size_t mask = x->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const s_oref_t *r = &x->slot[i];
+        size_t n;
+        const char *k = r->w ? s_oref_key(r, &n) : NULL;
+        if (!r->w || (r->h == h && n == klen && !memcmp(k, key, klen)))
+            return i;
+    }
+}
+
+static const s_oref_t *s_oidx_find(const s_oidx_t *x, const char *key, size_t klen)
+{
+    if (!x->n)
+        return NULL;
+    const s_oref_t *r = &x->slot[s_oidx_slot(x, key, klen, (uint32_t)s_hash(key, klen))];
+    return r->w ? r : NULL;
+}
+
+static void s_oidx_put(s_oidx_t *x, s_oref_t r)
+{
+    if (2 * (x->n + 1) > x->cap) {
+        size_t ocap = x->cap, ncap = ocap ? ocap * 2 : 1024;
+        s_oref_t *old = x->slot;
+        x->slot = s_xrealloc(NULL, ncap * sizeof *x->slot);
+        memset(x->slot, 0, ncap * sizeof *x->slot);
+        x->cap = ncap;
+        for (size_t k = 0; k < ocap; k++)
+            if (old[k].w) {
+                size_t n;
+                const char *key = s_oref_key(&old[k], &n);
+                x->slot[s_oidx_slot(x, key, n, old[k].h)] = old[k];
+            }
+        free(old);
+    }
+    size_t n;
+    const char *key = s_oref_key(&r, &n);
+    s_oref_t *sl = &x->slot[s_oidx_slot(x, key, n, r.h)];
+    x->n += !sl->w;
+    *sl = r;
+}
+
+/* Drops key's entry if it is still set w's (a newer set's stays). */
+static void s_oidx_drop(s_oidx_t *x, const struct s_wset *w, const char *key, size_t klen)
+{
+    if (!x->n)
+        return;
+    size_t mask = x->cap - 1, i = s_oidx_slot(x, key, klen, (uint32_t)s_hash(key, klen));
+    if (x->slot[i].w != w)
+        return;
+    /* backward shift: move up every later entry of the run that may sit
+     * in the freed slot (its home is not within (i, j]) */
+    for (size_t j = (i + 1) & mask; x->slot[j].w; j = (j + 1) & mask) {
+        size_t home = x->slot[j].h & mask;
+        bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!between) {
+            x->slot[i] = x->slot[j];
+            i = j;
+        }
+    }
+    x->slot[i] = (s_oref_t){NULL, 0, 0};
+    x->n--;
+}
+
 /* Applies (unless pipelined) and journals one raw write whose bytes already
  * sit in the arena. */
 static int s_write(store_wtxn_t *t, const s_jent_t *j)
@@ -1163,9 +1241,10 @@ static int s_obj_get(store_wtxn_t *t, const char *key, size_t klen, MDB_val *v)
         return mdb_get(t->txn, s->objects, &k, v);
     const char *arena = t->arena;
     const s_jent_t *j = s_otab_find(&t->tab, t->jents, arena, key, klen);
-    for (s_wset_t *w = s->inflight; !j && w; w = w->inext) {
-        j = s_otab_find(&w->tab, w->jents, w->arena, key, klen);
-        arena = w->arena;
+    const s_oref_t *r = j ? NULL : s_oidx_find(&s->oidx, key, klen);
+    if (r) {
+        j = &r->w->jents[r->i];
+        arena = r->w->arena;
     }
     if (j) {
         if (j->del)
@@ -1505,6 +1584,22 @@ static void s_wset_free(s_wset_t *w)
 /* Drops the sets the committer is done with from the writer's reads (the
  * LMDB snapshot of any later read holds them). The writer's thread, at
  * begin. */
+/* Adds the objects set w wrote to the writer's index (newest wins), or
+ * drops those still indexed as w's. */
+static void s_oidx_index(store_t *s, s_wset_t *w, bool add)
+{
+    for (size_t i = 0; i < w->njents; i++) {
+        const s_jent_t *j = &w->jents[i];
+        if (j->dbi != s->objects)
+            continue;
+        const char *key = w->arena + j->koff;
+        if (add)
+            s_oidx_put(&s->oidx, (s_oref_t){w, (uint32_t)i, (uint32_t)s_hash(key, j->klen)});
+        else
+            s_oidx_drop(&s->oidx, w, key, j->klen);
+    }
+}
+
 static void s_prune(store_t *s)
 {
     uint64_t cked = atomic_load(&s->cked);
@@ -1518,6 +1613,7 @@ static void s_prune(store_t *s)
             continue;
         }
         *pp = w->inext;
+        s_oidx_index(s, w, false);
         s_otab_clear(&w->tab);
         w->njents = w->alen = 0;
         w->inext = s->pool;
@@ -1557,6 +1653,7 @@ static int s_hand_over(store_wtxn_t *t)
     t->arena = arena, t->acap = acap, t->alen = 0;
     t->tab = tab;
     w->no = atomic_load(&s->handed) + 1;
+    s_oidx_index(s, w, true);
     pthread_rwlock_wrlock(&s->olock);
     w->inext = s->inflight;
     s->inflight = w;
@@ -1645,9 +1742,9 @@ static size_t s_record(store_t *s, s_wset_t *first)
             p[0] = (unsigned char)s_db_index(s, j->dbi);
             p[1] = j->del;
             p[2] = p[3] = 0;
-            s_put_le32(p + 4, j->flags);
-            s_put_le32(p + 8, (uint32_t)j->klen);
-            s_put_le32(p + 12, (uint32_t)vlen);
+            wal_put32(p + 4, j->flags);
+            wal_put32(p + 8, (uint32_t)j->klen);
+            wal_put32(p + 12, (uint32_t)vlen);
             memcpy(p + S_WENT, w->arena + j->koff, j->klen);
             if (vlen)
                 memcpy(p + S_WENT + j->klen, w->arena + j->voff, vlen);
@@ -1664,10 +1761,10 @@ static void s_deadline(struct timespec *ts, long ms)
     ts->tv_nsec %= 1000000000L;
 }
 
-/* Waits until the checkpoint covers log record seq (qmu held). */
-static int s_wait_ck_seq(store_t *s, uint64_t seq, const uint64_t *ckseq)
+/* Has the checkpointer run now until *done reaches want (qmu held). */
+static int s_ck_until(store_t *s, const _Atomic uint64_t *done, uint64_t want)
 {
-    while (*ckseq < seq && !atomic_load(&s->failed)) {
+    while (atomic_load(done) < want && !atomic_load(&s->failed)) {
         s->ckforce = true;
         pthread_cond_signal(&s->ckcv);
         pthread_cond_wait(&s->dcv, &s->qmu);
@@ -1702,7 +1799,7 @@ static void *s_committer(void *arg)
             pthread_mutex_lock(&s->qmu);
             /* the other file is reused only once all it holds is in LMDB */
             if (wal_needs_switch(s->wal, len, &other))
-                rc = s_wait_ck_seq(s, other, &s->ckseq);
+                rc = s_ck_until(s, &s->ckseq, other);
         }
         pthread_mutex_unlock(&s->qmu);
         uint64_t seq = s->walseq + 1;
@@ -1754,14 +1851,16 @@ static void *s_checkpointer(void *arg)
         while (!s->ckforce && !s->ckstop && s->ckbytes < S_CK_BYTES &&
                pthread_cond_timedwait(&s->ckcv, &s->qmu, &s->ckdue) != ETIMEDOUT)
             ;
-        s_wset_t *first = s->ckhead, *last = s->cktail;
+        s_wset_t *first = s->ckhead;
+        /* read before the sets are done: the writer may reuse them then */
+        uint64_t seq = s->cktail->seq, no = s->cktail->no;
         s->ckhead = s->cktail = NULL;
         s->ckbytes = 0;
         s->ckforce = false;
         pthread_mutex_unlock(&s->qmu);
         int rc = atomic_load(&s->failed);
         if (!rc)
-            rc = s_commit_sets(s, first, last->seq);
+            rc = s_commit_sets(s, first, seq);
         if (!rc && !s->opts.no_sync)
             rc = s_err(mdb_env_sync(s->env, 1));
         if (rc)
@@ -1772,8 +1871,8 @@ static void *s_checkpointer(void *arg)
         }
         pthread_mutex_lock(&s->qmu);
         if (!rc)
-            s->ckseq = last->seq;
-        atomic_store(&s->cked, last->no);
+            atomic_store(&s->ckseq, seq);
+        atomic_store(&s->cked, no);
         pthread_cond_broadcast(&s->dcv);
     }
     pthread_mutex_unlock(&s->qmu);
@@ -1819,13 +1918,9 @@ static int s_drain_ck(store_t *s)
     if (atomic_load(&s->cked) >= want)
         return atomic_load(&s->failed);
     pthread_mutex_lock(&s->qmu);
-    while (atomic_load(&s->cked) < want && !atomic_load(&s->failed)) {
-        s->ckforce = true;
-        pthread_cond_signal(&s->ckcv);
-        pthread_cond_wait(&s->dcv, &s->qmu);
-    }
+    int rc = s_ck_until(s, &s->cked, want);
     pthread_mutex_unlock(&s->qmu);
-    return atomic_load(&s->failed);
+    return rc;
 }
 
 static int s_pipeline_start(store_t *s)
@@ -1845,7 +1940,7 @@ static int s_pipeline_start(store_t *s)
         rc = s_meta_u64(s, txn, "walseq", &s->walseq);
         s_rend(s, txn);
     }
-    s->ckseq = s->walseq;
+    atomic_store(&s->ckseq, s->walseq);
     char err[256];
     if (!rc)
         rc = wal_open(&s->wal, s->dir, s->opts.no_sync, err, sizeof err);
@@ -1890,6 +1985,8 @@ static void s_pipeline_stop(store_t *s)
         s_wset_free(w);
     }
     s->inflight = s->pool = NULL;
+    free(s->oidx.slot);
+    s->oidx = (s_oidx_t){NULL, 0, 0};
     if (s->rtxn)
         mdb_txn_abort(s->rtxn);
     s->rtxn = NULL;

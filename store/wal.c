@@ -26,26 +26,15 @@ struct store_wal {
     size_t cap;
 };
 
-static void s_put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void s_put64(unsigned char *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t s_get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    wal_put32(p, (uint32_t)v);
+    wal_put32(p + 4, (uint32_t)(v >> 32));
 }
 
 static uint64_t s_get64(const unsigned char *p)
 {
-    return (uint64_t)s_get32(p) | (uint64_t)s_get32(p + 4) << 32;
+    return (uint64_t)wal_get32(p) | (uint64_t)wal_get32(p + 4) << 32;
 }
 
 /* CRC-32 of the header's length and seq (bytes 4..15) and the payload. */
@@ -164,12 +153,12 @@ int wal_append(store_wal_t *w, uint64_t seq, const void *payload, size_t len)
         w->cap = need;
     }
     unsigned char *h = w->buf;
-    s_put32(h, S_MAGIC);
-    s_put32(h + 4, (uint32_t)len);
+    wal_put32(h, S_MAGIC);
+    wal_put32(h + 4, (uint32_t)len);
     s_put64(h + 8, seq);
     memset(h + 16, 0, 8);
     memcpy(h + WAL_HEADER, payload, len);
-    s_put32(h + 16, s_crc(h, h + WAL_HEADER, len));
+    wal_put32(h + 16, s_crc(h, h + WAL_HEADER, len));
     int fd = w->fd[w->cur];
     for (size_t done = 0; done < need;) {
         ssize_t n = pwrite(fd, h + done, need - done, (off_t)(w->off + done));
@@ -234,12 +223,12 @@ static int s_scan(const unsigned char *b, size_t n, s_rec_t **recs, size_t *nrec
     uint64_t prev = 0;
     for (size_t off = 0; n - off >= WAL_HEADER;) {
         const unsigned char *h = b + off;
-        uint64_t len = s_get32(h + 4), seq = s_get64(h + 8);
-        if (s_get32(h) != S_MAGIC || len > n - off - WAL_HEADER || seq == 0)
+        uint64_t len = wal_get32(h + 4), seq = s_get64(h + 8);
+        if (wal_get32(h) != S_MAGIC || len > n - off - WAL_HEADER || seq == 0)
             break;
         if (prev && seq != prev + 1)
             break; /* stale: an earlier turn of this file */
-        if (s_get32(h + 16) != s_crc(h, h + WAL_HEADER, (size_t)len))
+        if (wal_get32(h + 16) != s_crc(h, h + WAL_HEADER, (size_t)len))
             break; /* torn */
         if (*nrec == *cap) {
             size_t nc = *cap ? *cap * 2 : 64;

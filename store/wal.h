@@ -24,6 +24,19 @@
 
 typedef struct store_wal store_wal_t;
 
+/* Little-endian integers, as the log's headers and the store's record
+ * entries lay them out. */
+static inline uint32_t wal_get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void wal_put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
 #define WAL_HEADER 24
 #define WAL_FILE_MAX ((uint64_t)8 << 20) /* a file holds this much before the other is used */
 

@@ -5,6 +5,7 @@
  * checkpoint, each payload inside the file.
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,10 @@ static void f_cleanup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!f_dir[0]) {
-        snprintf(f_dir, sizeof f_dir, "/tmp/zk-fuzz-wal.XXXXXX");
-        if (!mkdtemp(f_dir))
+        /* in the working directory (the test runner's log directory),
+         * one per fuzzing process */
+        snprintf(f_dir, sizeof f_dir, "zk-fuzz-wal.%d", (int)getpid());
+        if (mkdir(f_dir, 0700) != 0)
             abort();
         atexit(f_cleanup);
     }
