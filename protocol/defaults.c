@@ -357,33 +357,48 @@ static void s_namespace(json_t *obj)
 
 void proto_defaults(json_t *obj)
 {
+    proto_defaults_since(obj, NULL);
+}
+
+void proto_defaults_since(json_t *obj, const json_t *stored)
+{
     const char *kind = proto_obj_kind(obj);
     if (!json_is_object(obj) || !kind)
         return;
     json_t *spec = json_object_get(obj, "spec");
-    if (strcmp(kind, "Pod") == 0)
-        proto_defaults_pod_spec(spec);
-    else if (strcmp(kind, "ReplicationController") == 0)
+    /* the defaults that read and write spec alone are in a spec already stored */
+    bool stored_spec = spec && json_is_object(stored) && spec == json_object_get(stored, "spec");
+    if (strcmp(kind, "Pod") == 0) {
+        if (!stored_spec)
+            proto_defaults_pod_spec(spec);
+    } else if (strcmp(kind, "ReplicationController") == 0) {
         s_rc(obj, spec);
-    else if (strcmp(kind, "ReplicaSet") == 0) {
-        s_def_int(spec, "replicas", 1);
-        s_template(spec);
-    } else if (strcmp(kind, "Deployment") == 0)
-        s_deployment(spec);
-    else if (strcmp(kind, "DaemonSet") == 0)
-        s_daemonset(spec);
-    else if (strcmp(kind, "Job") == 0)
+    } else if (strcmp(kind, "ReplicaSet") == 0) {
+        if (!stored_spec) {
+            s_def_int(spec, "replicas", 1);
+            s_template(spec);
+        }
+    } else if (strcmp(kind, "Deployment") == 0) {
+        if (!stored_spec)
+            s_deployment(spec);
+    } else if (strcmp(kind, "DaemonSet") == 0) {
+        if (!stored_spec)
+            s_daemonset(spec);
+    } else if (strcmp(kind, "Job") == 0) {
         s_job(obj, spec);
-    else if (strcmp(kind, "CronJob") == 0)
-        s_cronjob(spec);
-    else if (strcmp(kind, "Service") == 0)
-        s_service(spec);
-    else if (strcmp(kind, "Endpoints") == 0)
+    } else if (strcmp(kind, "CronJob") == 0) {
+        if (!stored_spec)
+            s_cronjob(spec);
+    } else if (strcmp(kind, "Service") == 0) {
+        if (!stored_spec)
+            s_service(spec);
+    } else if (strcmp(kind, "Endpoints") == 0) {
         s_endpoints(obj);
-    else if (strcmp(kind, "Namespace") == 0)
+    } else if (strcmp(kind, "Namespace") == 0) {
         s_namespace(obj);
-    else if (strcmp(kind, "Secret") == 0)
+    } else if (strcmp(kind, "Secret") == 0) {
         s_def_str(obj, "type", "Opaque");
+    }
 }
 
 /* Sets o[key] = s unless o already has key. */

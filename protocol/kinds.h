@@ -73,6 +73,10 @@ int proto_convert(json_t *obj, char *err, size_t errlen);
  * suspend false, history limits 3/1 ... (see kinds.c for the full list).
  */
 void proto_defaults(json_t *obj);
+/* As proto_defaults for an update of stored (the stored object, or NULL):
+ * a spec that is the very tree stored (shared, not copied) had its defaults
+ * when it was written, and the defaults that read spec alone are skipped. */
+void proto_defaults_since(json_t *obj, const json_t *stored);
 
 /*
  * What the apiserver's default admission plugins add to a new Pod (not part
@@ -114,6 +118,16 @@ void proto_admission_defaults(json_t *obj);
  * PROTO_EINVALID, err (when given) holds the first cause as "field: message".
  */
 int proto_validate(const json_t *obj, bool strict, json_t **causes, char *err, size_t errlen);
+/*
+ * As proto_validate for an update of stored (the stored object, or NULL):
+ * the top-level fields whose value is the very tree stored (shared, not
+ * copied: see the apiserver's copy-on-write of an update) passed the walk
+ * when they were written and are not walked again, and a stored spec skips
+ * the kind's rules that read spec alone. The result is the same as
+ * proto_validate's for any object stored by a validated write.
+ */
+int proto_validate_since(const json_t *obj, const json_t *stored, bool strict, json_t **causes,
+                         char *err, size_t errlen);
 
 /*
  * For writes of the status subresource: checks only obj's "status" subtree

@@ -47,7 +47,8 @@ const proto_sch_field_t *proto_sch_root(const proto_kind_t *k);
 
 /* Validation context: causes being collected for one object. */
 typedef struct proto_vctx {
-    json_t *causes; /* array of {reason, message, field} */
+    json_t *causes;       /* array of {reason, message, field} */
+    const json_t *stored; /* an update's stored object (see proto_validate_since), or NULL */
 } proto_vctx_t;
 
 /* Adds a cause; message is printf-style. */

@@ -340,15 +340,18 @@ static const proto_sch_field_t *s_child(const proto_sch_field_t *f, const char *
 
 /* Walks an object's fields; skip (may be NULL) names a field treated as
  * absent (the top-level status, which the server resets). */
+/* Walks val's fields; skip names one to leave out, and a field that is the
+ * very value stored holds (same: the stored object's map at this level, or
+ * NULL) was walked when it was written. */
 static void s_walk_fields(const json_t *val, const proto_sch_field_t *f, char *path, size_t len,
-                          size_t cap, proto_walk_t *w, const char *skip)
+                          size_t cap, proto_walk_t *w, const char *skip, const json_t *same)
 {
     const char *k;
     json_t *x;
     void *tmp;
     json_object_foreach_safe((json_t *)val, tmp, k, x)
     {
-        if (skip && !strcmp(k, skip))
+        if ((skip && !strcmp(k, skip)) || (same && json_object_get(same, k) == x))
             continue;
         const proto_sch_field_t *c = s_child(f, k);
         size_t plen = s_push_name(path, len, cap, k);
@@ -379,7 +382,7 @@ static void s_walk_fields(const json_t *val, const proto_sch_field_t *f, char *p
 static void s_walk_obj(const json_t *val, const proto_sch_field_t *f, char *path, size_t len,
                        size_t cap, proto_walk_t *w)
 {
-    s_walk_fields(val, f, path, len, cap, w, NULL);
+    s_walk_fields(val, f, path, len, cap, w, NULL, NULL);
 }
 
 static void s_walk_arr(const json_t *val, const proto_sch_field_t *f, char *path, size_t len,
@@ -526,8 +529,10 @@ static int s_strict_err(const json_t *unknown, char *err, size_t errlen)
     return PROTO_EBADREQUEST;
 }
 
-/* Walks the whole object, skipping "status" at the top (reset by the server). */
-static void s_walk_root(const json_t *obj, const proto_sch_field_t *root, proto_walk_t *w)
+/* Walks the whole object, skipping "status" at the top (reset by the server)
+ * and the top-level fields shared with the stored object (may be NULL). */
+static void s_walk_root(const json_t *obj, const json_t *stored, const proto_sch_field_t *root,
+                        proto_walk_t *w)
 {
     char path[S_PATH_CAP] = "";
     proto_sch_field_t top = {.name = "", .type = PROTO_T_OBJ, .child = root};
@@ -537,10 +542,17 @@ static void s_walk_root(const json_t *obj, const proto_sch_field_t *root, proto_
     for (const proto_sch_field_t *c = root; c->name; c++)
         has_status_schema = has_status_schema || strcmp(c->name, "status") == 0;
     bool skip = status && has_status_schema && kind && strcmp(kind, "Scale") != 0;
-    s_walk_fields(obj, &top, path, 0, sizeof path, w, skip ? "status" : NULL);
+    s_walk_fields(obj, &top, path, 0, sizeof path, w, skip ? "status" : NULL,
+                  json_is_object(stored) ? stored : NULL);
 }
 
 int proto_validate(const json_t *obj, bool strict, json_t **causes, char *err, size_t errlen)
+{
+    return proto_validate_since(obj, NULL, strict, causes, err, errlen);
+}
+
+int proto_validate_since(const json_t *obj, const json_t *stored, bool strict, json_t **causes,
+                         char *err, size_t errlen)
 {
     if (causes)
         *causes = NULL;
@@ -550,9 +562,9 @@ int proto_validate(const json_t *obj, bool strict, json_t **causes, char *err, s
         s_set_err(err, errlen, "object has no known apiVersion and kind");
         return PROTO_EBADREQUEST;
     }
-    proto_vctx_t v = {.causes = json_array()};
+    proto_vctx_t v = {.causes = json_array(), .stored = stored};
     proto_walk_t w = {.unknown = json_array(), .v = &v};
-    s_walk_root(obj, root, &w);
+    s_walk_root(obj, stored, root, &w);
     s_decode_checks(obj, &w);
     int rc = 0;
     if (w.type_err[0]) {

@@ -586,11 +586,9 @@ static void s_binding(const json_t *obj, proto_vctx_t *v)
         proto_v_invalid_str(v, "target.kind", kind, "must be empty or 'Node'");
 }
 
-void proto_v_kind(const proto_kind_t *k, const json_t *obj, proto_vctx_t *v)
+/* The rules of the kinds whose rules read spec alone. */
+static void s_v_spec(const char *kind, const json_t *spec, proto_vctx_t *v)
 {
-    proto_v_object_meta(k, json_object_get(obj, "metadata"), v);
-    json_t *spec = json_object_get(obj, "spec");
-    const char *kind = k->kind;
     if (strcmp(kind, "Pod") == 0)
         proto_v_pod_spec(spec, "spec", v);
     else if (strcmp(kind, "ReplicationController") == 0)
@@ -607,7 +605,21 @@ void proto_v_kind(const proto_kind_t *k, const json_t *obj, proto_vctx_t *v)
         s_cronjob(spec, v);
     else if (strcmp(kind, "Service") == 0)
         s_service(spec, v);
-    else if (strcmp(kind, "Endpoints") == 0) {
+    else if (strcmp(kind, "Ingress") == 0)
+        s_ingress(spec, v);
+    else if (strcmp(kind, "Scale") == 0)
+        s_nonneg(v, spec, "replicas", "spec");
+}
+
+void proto_v_kind(const proto_kind_t *k, const json_t *obj, proto_vctx_t *v)
+{
+    proto_v_object_meta(k, json_object_get(obj, "metadata"), v);
+    const json_t *spec = json_object_get(obj, "spec");
+    const char *kind = k->kind;
+    /* a spec that is the very one stored passed these rules when it was written */
+    if (!spec || !v->stored || spec != json_object_get(v->stored, "spec"))
+        s_v_spec(kind, spec, v);
+    if (strcmp(kind, "Endpoints") == 0) {
         size_t i;
         json_t *ss;
         json_array_foreach(json_object_get(obj, "subsets"), i, ss) s_ep_subset(ss, i, v);
@@ -615,10 +627,6 @@ void proto_v_kind(const proto_kind_t *k, const json_t *obj, proto_vctx_t *v)
         s_secret(obj, v);
     else if (strcmp(kind, "ConfigMap") == 0)
         s_configmap(obj, v);
-    else if (strcmp(kind, "Ingress") == 0)
-        s_ingress(spec, v);
     else if (strcmp(kind, "Binding") == 0)
         s_binding(obj, v);
-    else if (strcmp(kind, "Scale") == 0)
-        s_nonneg(v, spec, "replicas", "spec");
 }

@@ -142,8 +142,11 @@ void *apisrv_b64_decode(const char *s, size_t *len);
 const char *apisrv_api_version(const proto_kind_t *k, char buf[64]);
 /* Kind check (fills a missing apiVersion/kind) + conversion; 0 or 400. */
 int apisrv_convert(const proto_kind_t *k, json_t *obj, json_t **err);
-/* Secret stringData, defaults, pruning when not strict, validation; 0 or code. */
-int apisrv_check(const proto_kind_t *k, json_t *obj, bool strict, json_t **err);
+/* Secret stringData, defaults, pruning when not strict, validation; 0 or
+ * code. stored: an update's stored object (NULL on create), whose subtrees
+ * obj shares are not defaulted or validated again (proto_validate_since). */
+int apisrv_check(const proto_kind_t *k, json_t *obj, const json_t *stored, bool strict,
+                 json_t **err);
 /* strict unless the request's fieldValidation is Ignore or Warn. */
 bool apisrv_strict(const apisrv_rq_t *r);
 

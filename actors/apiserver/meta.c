@@ -472,16 +472,17 @@ int apisrv_convert(const proto_kind_t *k, json_t *obj, json_t **err)
     return 0;
 }
 
-int apisrv_check(const proto_kind_t *k, json_t *obj, bool strict, json_t **err)
+int apisrv_check(const proto_kind_t *k, json_t *obj, const json_t *stored, bool strict,
+                 json_t **err)
 {
     char msg[2048] = "";
     if (!strcmp(k->resource, "secrets"))
         apisrv_secret_merge(obj);
-    proto_defaults(obj);
+    proto_defaults_since(obj, stored);
     if (!strict)
         proto_prune_unknown(obj, NULL);
     json_t *causes = NULL;
-    int rc = proto_validate(obj, strict, &causes, msg, sizeof msg);
+    int rc = proto_validate_since(obj, stored, strict, &causes, msg, sizeof msg);
     if (rc == PROTO_EINVALID) {
         *err = proto_status_invalid(k->kind, k->group, proto_obj_name(obj),
                                     causes ? causes : json_array());

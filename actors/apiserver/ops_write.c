@@ -54,7 +54,7 @@ static int s_create_fill(const proto_kind_t *k, json_t *obj, bool strict, json_t
     if (s_is(k, "jobs") && !json_is_true(proto_obj_get(obj, "spec.manualSelector")))
         proto_job_default_selector(obj, proto_obj_uid(obj));
     apisrv_status_reset(k, obj);
-    return apisrv_check(k, obj, strict, out);
+    return apisrv_check(k, obj, NULL, strict, out);
 }
 
 int apisrv_create_obj(apisrv_t *s, const proto_kind_t *k, json_t *obj, bool dry_run, bool strict,
@@ -277,8 +277,9 @@ static bool s_cow_ok(const proto_kind_t *k)
     return !s_is(k, "services") && !s_is(k, "secrets");
 }
 
-/* Along the merge patch's object paths, doc's objects become its own. */
-static void s_cow_paths(json_t *doc, const json_t *patch, int depth)
+/* Along the merge patch's object paths, doc's objects become its own: those
+ * still shared with the stored object (orig, at the same level) are copied. */
+static void s_cow_paths(json_t *doc, const json_t *orig, const json_t *patch, int depth)
 {
     const char *k;
     json_t *pv;
@@ -286,12 +287,14 @@ static void s_cow_paths(json_t *doc, const json_t *patch, int depth)
         return; /* the merge refuses such a patch before going this deep */
     json_object_foreach((json_t *)patch, k, pv)
     {
-        json_t *dv = json_object_get(doc, k);
+        json_t *dv = json_object_get(doc, k), *ov = json_object_get(orig, k);
         if (!json_is_object(pv) || !json_is_object(dv))
             continue;
-        json_t *c = json_copy(dv);
-        json_object_set_new(doc, k, c);
-        s_cow_paths(c, pv, depth + 1);
+        if (dv == ov) {
+            dv = json_copy(dv);
+            json_object_set_new(doc, k, dv);
+        }
+        s_cow_paths(dv, ov, pv, depth + 1);
     }
 }
 
@@ -314,7 +317,7 @@ static json_t *s_cow(const proto_kind_t *k, const json_t *old, const json_t *pat
             json_object_set_new(md, "managedFields", json_deep_copy(mf));
     }
     if (patch)
-        s_cow_paths(doc, patch, 0);
+        s_cow_paths(doc, old, patch, 0);
     return doc;
 }
 
@@ -439,7 +442,7 @@ static int s_update_obj(apisrv_t *s, const apisrv_rq_t *r, const json_t *old, js
         return code;
     json_t *n = s_merge_status(r->k, old, obj, status_only);
     s_keep_server_fields(old, n, status_only);
-    code = apisrv_check(r->k, n, apisrv_strict(r), out);
+    code = apisrv_check(r->k, n, old, apisrv_strict(r), out);
     if (!code)
         code = s_validate_update(r->k, old, n, out);
     if (!code && s_track(r, old, obj, n)) {

@@ -698,6 +698,47 @@ TEST(patch_merge_json_strategic_apply)
     s_down();
 }
 
+/* A merge patch shares the stored object's untouched trees (copy on write):
+ * what it changes is defaulted and validated, what it leaves is not redone. */
+TEST(patch_checks_what_it_changes_and_keeps_the_rest)
+{
+    s_up();
+    json_t *r = NULL;
+    CHECK_EQ_INT(s_create("deployments", "default", J(s_manifests[4][2]), &r), 201);
+    json_t *spec0 = json_deep_copy(json_object_get(r, "spec"));
+    json_decref(r);
+    CHECK_EQ_INT(s_patch("deployments", "kubia-d", "merge", J("{'spec':{'replicas':-1}}"), &r),
+                 422);
+    CHECK_EQ_STR(proto_obj_str(r, "details.causes.0.field"), "spec.replicas");
+    json_decref(r);
+    CHECK_EQ_INT(s_patch("deployments", "kubia-d", "merge",
+                         J("{'spec':{'template':{'spec':{'restartPolicy':'Sometimes'}}}}"), &r),
+                 422);
+    json_decref(r);
+    CHECK_EQ_INT(s_patch("deployments", "kubia-d", "merge", J("{'spec':{'bogus':1}}"), &r), 400);
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "message")),
+                   "unknown field \"spec.bogus\"");
+    json_decref(r);
+    CHECK_EQ_INT(s_patch("deployments", "kubia-d", "merge",
+                         J("{'metadata':{'labels':{'bad key':'x'}}}"), &r),
+                 422);
+    json_decref(r);
+    /* a metadata patch: the spec stays as stored, defaults and all */
+    CHECK_EQ_INT(
+        s_patch("deployments", "kubia-d", "merge", J("{'metadata':{'annotations':{'a':'1'}}}"), &r),
+        200);
+    CHECK(json_equal(json_object_get(r, "spec"), spec0));
+    CHECK_EQ_INT(proto_obj_int(r, "metadata.generation", -1), 1);
+    json_decref(r);
+    /* a spec patch is defaulted anew: the dropped strategy comes back */
+    CHECK_EQ_INT(s_patch("deployments", "kubia-d", "merge", J("{'spec':{'strategy':null}}"), &r),
+                 200);
+    CHECK_EQ_STR(proto_obj_str(r, "spec.strategy.type"), "RollingUpdate");
+    json_decref(r);
+    json_decref(spec0);
+    s_down();
+}
+
 /* ---- lists ----------------------------------------------------------------- */
 
 TEST(list_selectors_pages_table_stream)

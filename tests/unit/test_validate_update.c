@@ -141,3 +141,83 @@ TEST(walk_skips_status_but_checks_the_rest)
     json_decref(causes);
     json_decref(p);
 }
+
+/* An update as the apiserver builds it from stored: the top level and
+ * metadata its own, spec (and the rest) the very trees stored holds. */
+static json_t *s_shallow_update(const json_t *stored)
+{
+    json_t *n = json_copy((json_t *)stored);
+    json_object_set_new(n, "metadata", json_copy(json_object_get(stored, "metadata")));
+    return n;
+}
+
+TEST(validate_since_skips_only_the_trees_shared_with_the_stored_object)
+{
+    /* a stored spec that these rules would refuse (no image, a bogus field):
+     * shared, it is not checked again; equal but copied, it is */
+    json_t *stored = s_pod(), *causes = NULL;
+    char err[512] = "";
+    json_object_del(s_ctr(stored, "containers", 0), "image");
+    json_t *n = s_shallow_update(stored);
+    proto_obj_set_str(n, "metadata.annotations.a", "1");
+    CHECK_EQ_INT(proto_validate(n, true, &causes, err, sizeof err), PROTO_EINVALID);
+    json_decref(causes);
+    CHECK_EQ_INT(proto_validate_since(n, stored, true, &causes, err, sizeof err), 0);
+    CHECK(causes == NULL);
+    json_object_set_new(n, "spec", json_deep_copy(json_object_get(stored, "spec")));
+    CHECK_EQ_INT(proto_validate_since(n, stored, true, &causes, err, sizeof err), PROTO_EINVALID);
+    CHECK(strstr(err, "spec.containers[0].image") != NULL);
+    json_decref(causes);
+    json_decref(n);
+    /* unknown fields the same way */
+    json_object_set_new(s_ctr(stored, "containers", 0), "image", json_string("busybox"));
+    json_object_set_new(s_ctr(stored, "containers", 1), "bogus", json_true());
+    n = s_shallow_update(stored);
+    CHECK_EQ_INT(proto_validate_since(n, stored, true, &causes, err, sizeof err), 0);
+    json_object_set_new(n, "spec", json_deep_copy(json_object_get(stored, "spec")));
+    CHECK_EQ_INT(proto_validate_since(n, stored, true, &causes, err, sizeof err),
+                 PROTO_EBADREQUEST);
+    CHECK(strstr(err, "unknown field \"spec.containers[1].bogus\"") != NULL);
+    json_decref(n);
+    json_decref(stored);
+}
+
+TEST(validate_since_still_checks_what_the_update_brings)
+{
+    json_t *stored = s_pod(), *causes = NULL;
+    char err[512] = "";
+    json_t *n = s_shallow_update(stored);
+    proto_obj_set_str(n, "metadata.labels.bad key", "x");
+    CHECK_EQ_INT(proto_validate_since(n, stored, true, &causes, err, sizeof err), PROTO_EINVALID);
+    CHECK(strstr(err, "metadata.labels") != NULL);
+    json_decref(causes);
+    proto_obj_del(n, "metadata.labels");
+    json_object_set_new(n, "bogus", json_true());
+    CHECK_EQ_INT(proto_validate_since(n, stored, true, &causes, err, sizeof err),
+                 PROTO_EBADREQUEST);
+    CHECK(strstr(err, "unknown field \"bogus\"") != NULL);
+    json_object_del(n, "bogus");
+    /* a spec of its own (a patch into spec copies it) is checked whole */
+    json_t *spec = json_deep_copy(json_object_get(stored, "spec"));
+    json_object_set_new(n, "spec", spec);
+    json_object_set_new(spec, "restartPolicy", json_string("Sometimes"));
+    CHECK_EQ_INT(proto_validate_since(n, stored, true, &causes, err, sizeof err), PROTO_EINVALID);
+    CHECK(strstr(err, "spec.restartPolicy") != NULL);
+    json_decref(causes);
+    json_decref(n);
+    json_decref(stored);
+}
+
+TEST(defaults_since_leave_a_stored_spec_alone_and_default_a_new_one)
+{
+    json_t *stored = s_pod();
+    json_object_del(json_object_get(stored, "spec"), "restartPolicy");
+    json_t *n = s_shallow_update(stored);
+    proto_defaults_since(n, stored);
+    CHECK(proto_obj_get(n, "spec.restartPolicy") == NULL);
+    json_object_set_new(n, "spec", json_deep_copy(json_object_get(stored, "spec")));
+    proto_defaults_since(n, stored);
+    CHECK_EQ_STR(proto_obj_str(n, "spec.restartPolicy"), "Always");
+    json_decref(n);
+    json_decref(stored);
+}
