@@ -8,6 +8,13 @@
  *   api zkube [--clients N] [--seconds S]       (ZKUBE_HOME selects the cluster)
  *   api etcd URL [--clients N] [--seconds S]
  *
+ * The load comes from one driver thread that keeps --clients requests in
+ * flight, each slot sending its next request as soon as its reply is in
+ * (zkube: one client actor, asynchronous calls; etcd: curl's multi interface,
+ * one keep-alive connection per slot): the benchmark's own CPU stays small
+ * beside the servers' on a small machine. --threads instead runs one thread
+ * per client, each blocking on its request.
+ *
  * Prints one line per phase: "PHASE ops/s p50_ms p99_ms". Every loop is
  * bounded in count and in time.
  */
@@ -38,6 +45,7 @@ static double s_seconds = 3;
 static int s_rate = 1000; /* paced phase: writes/s in total */
 static atomic_long s_created[S_MAX_CLIENTS];
 static int s_server_pid; /* --server-pid: also print that process's CPU per op */
+static bool s_threads;   /* --threads: one blocking thread per client */
 
 /* CPU seconds (user + system) used so far by process pid; 0 if unknown. */
 static double s_cpu_of(int pid)
@@ -66,6 +74,12 @@ typedef struct s_client {
     CURL *curl;
     char *resp;
     size_t resp_len;
+    /* the driver loop: this slot's next op, when its request left, its body */
+    long i;
+    double t0, start, end, interval;
+    bool busy;
+    char *body;
+    json_t *zbody;
 } s_client_t;
 
 static double s_now(void)
@@ -128,121 +142,259 @@ static void s_b64(const char *in, size_t n, char *out)
     out[o] = 0;
 }
 
-static int s_etcd_call(s_client_t *c, const char *path, json_t *req)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", s_url, path);
-    char *body = json_dumps(req, JSON_COMPACT);
-    c->resp_len = 0;
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-    CURLcode rc = curl_easy_perform(c->curl);
-    long http = 0;
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http);
-    free(body);
-    return rc == CURLE_OK && http == 200 ? 0 : -1;
-}
-
-static int s_etcd_op(s_client_t *c, s_phase_t ph, long i)
+/* The request of op i: its path under the gateway and its JSON body. */
+static const char *s_etcd_req(s_client_t *c, s_phase_t ph, long i, char **body)
 {
     char key[96], k64[160], v64[4096];
     long target = s_target(c, ph, i);
     snprintf(key, sizeof key, "/registry/pods/default/bench-%d-%ld", c->idx, target);
     s_b64(key, strlen(key), k64);
     json_t *req;
+    const char *path = "/v3/kv/range";
     if (ph == S_LIST) {
         const char *pre = "/registry/pods/default/", *end = "/registry/pods/default0";
         char p64[128], e64[128];
         s_b64(pre, strlen(pre), p64);
         s_b64(end, strlen(end), e64);
         req = json_pack("{s:s, s:s}", "key", p64, "range_end", e64);
-        int rc = s_etcd_call(c, "/v3/kv/range", req);
-        json_decref(req);
-        return rc;
-    }
-    if (ph == S_GET) {
+    } else if (ph == S_GET) {
         req = json_pack("{s:s}", "key", k64);
-        int rc = s_etcd_call(c, "/v3/kv/range", req);
-        json_decref(req);
-        return rc;
+    } else {
+        json_t *pod = s_pod(c->idx, target);
+        char *val = json_dumps(pod, JSON_COMPACT);
+        s_b64(val, strlen(val), v64);
+        req = json_pack("{s:s, s:s}", "key", k64, "value", v64);
+        json_decref(pod);
+        free(val);
+        path = "/v3/kv/put";
     }
-    json_t *pod = s_pod(c->idx, target);
-    char *val = json_dumps(pod, JSON_COMPACT);
-    s_b64(val, strlen(val), v64);
-    req = json_pack("{s:s, s:s}", "key", k64, "value", v64);
-    int rc = s_etcd_call(c, "/v3/kv/put", req);
+    *body = json_dumps(req, JSON_COMPACT);
     json_decref(req);
-    json_decref(pod);
-    free(val);
-    return rc;
+    return path;
+}
+
+/* Sets up c's handle for op i (the body stays in c->body until done). */
+static void s_etcd_prepare(s_client_t *c, s_phase_t ph, long i)
+{
+    char url[512];
+    free(c->body);
+    snprintf(url, sizeof url, "%s%s", s_url, s_etcd_req(c, ph, i, &c->body));
+    c->resp_len = 0;
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, c->body);
+}
+
+static int s_etcd_result(s_client_t *c, CURLcode rc)
+{
+    long http = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http);
+    return rc == CURLE_OK && http == 200 ? 0 : -1;
 }
 
 /* ---- zkube --------------------------------------------------------------- */
 
-static int s_zk_op(s_client_t *c, s_phase_t ph, long i)
+/* The request of op i: the operation, and its body in *body. */
+static const char *s_zk_req(s_client_t *c, s_phase_t ph, long i, json_t **body)
 {
     long target = s_target(c, ph, i);
     char name[64];
     snprintf(name, sizeof name, "bench-%d-%ld", c->idx, target);
-    json_t *body, *reply = NULL;
-    const char *op;
     if (ph == S_CREATE || ph == S_PACED) {
-        op = "create";
-        body = json_pack("{s:s, s:s, s:o}", "resource", "pods", "namespace", "default", "object",
-                         s_pod(c->idx, target));
-    } else if (ph == S_UPDATE) {
+        *body = json_pack("{s:s, s:s, s:o}", "resource", "pods", "namespace", "default", "object",
+                          s_pod(c->idx, target));
+        return "create";
+    }
+    if (ph == S_UPDATE) {
         char nbuf[24];
         snprintf(nbuf, sizeof nbuf, "%ld", i);
-        op = "patch";
-        body = json_pack("{s:s, s:s, s:s, s:s, s:{s:{s:{s:s}}}}", "resource", "pods",
-                         "namespace", "default", "name", name, "patchType", "merge", "patch",
-                         "metadata", "annotations", "n", nbuf);
-    } else if (ph == S_GET) {
-        op = "get";
-        body = json_pack("{s:s, s:s, s:s}", "resource", "pods", "namespace", "default", "name",
-                         name);
-    } else {
-        op = "list";
-        body = json_pack("{s:s, s:s}", "resource", "pods", "namespace", "default");
+        *body = json_pack("{s:s, s:s, s:s, s:s, s:{s:{s:{s:s}}}}", "resource", "pods",
+                          "namespace", "default", "name", name, "patchType", "merge", "patch",
+                          "metadata", "annotations", "n", nbuf);
+        return "patch";
     }
-    /* The reply's code is all the benchmark looks at, as the etcd client
-     * reads its HTTP status and leaves the JSON undecoded. */
-    rt_call_opts_t o = {.timeout_ms = 10000, .no_body = true};
-    int code = rt_call_sync(c->a, "apiserver", op, body, &o, &reply);
+    if (ph == S_GET) {
+        *body = json_pack("{s:s, s:s, s:s}", "resource", "pods", "namespace", "default", "name",
+                          name);
+        return "get";
+    }
+    *body = json_pack("{s:s, s:s}", "resource", "pods", "namespace", "default");
+    return "list";
+}
+
+/* The reply's code is all the benchmark looks at, as the etcd client reads
+ * its HTTP status and leaves the JSON undecoded. */
+static const rt_call_opts_t s_zk_opts = {.timeout_ms = 10000, .no_body = true};
+
+/* ---- the threads driver: one thread per client, blocking ------------------- */
+
+static int s_blocking_op(s_client_t *c, s_phase_t ph, long i)
+{
+    if (s_etcd) {
+        s_etcd_prepare(c, ph, i);
+        return s_etcd_result(c, curl_easy_perform(c->curl));
+    }
+    json_t *body, *reply = NULL;
+    const char *op = s_zk_req(c, ph, i, &body);
+    int code = rt_call_sync(c->a, "apiserver", op, body, &s_zk_opts, &reply);
     json_decref(body);
     json_decref(reply);
     return code >= 200 && code < 300 ? 0 : -1;
 }
 
+/* Records op c->i (started at c->t0) as done with rc. */
+static void s_record(s_client_t *c, int rc)
+{
+    if (rc < 0)
+        c->errors++;
+    else if (c->phase == S_CREATE)
+        atomic_store(&s_created[c->idx], c->i + 1);
+    c->lat[c->n++] = (s_now() - c->t0) * 1000;
+    c->i++;
+}
+
+/* When op c->i may start (paced: its slot in the schedule), or a negative
+ * value when the client is done. */
+static double s_due(const s_client_t *c)
+{
+    if (c->i >= S_MAX_OPS_PER_CLIENT)
+        return -1;
+    double due = c->start + (double)c->i * c->interval;
+    return due >= c->end ? -1 : due;
+}
+
+static long s_op_index(const s_client_t *c)
+{
+    return c->phase == S_PACED ? S_MAX_OPS_PER_CLIENT + c->i : c->i;
+}
+
+static void s_slot_init(s_client_t *c, double start)
+{
+    c->interval = c->phase == S_PACED ? (double)s_clients / s_rate : 0;
+    c->end = start + s_seconds;
+    /* paced: the clients' ticks are spread over the interval, so the
+     * arrivals are an even s_rate per second, not s_clients at once */
+    c->start = start + c->interval * c->idx / s_clients;
+    c->i = 0;
+}
+
 static void *s_run(void *arg)
 {
     s_client_t *c = arg;
-    double start = s_now(), end = start + s_seconds;
-    double interval = c->phase == S_PACED ? (double)s_clients / s_rate : 0;
-    /* paced: the clients' ticks are spread over the interval, so the
-     * arrivals are an even s_rate per second, not s_clients at once */
-    start += interval * c->idx / s_clients;
-    for (long i = 0; i < S_MAX_OPS_PER_CLIENT; i++) {
-        double t0 = s_now();
-        if (t0 >= end)
+    s_slot_init(c, s_now());
+    for (;;) {
+        double due = s_due(c), now = s_now();
+        if (due < 0 || now >= c->end)
             break;
-        if (interval > 0) {
-            double due = start + (double)i * interval;
-            if (due > t0) {
-                struct timespec ts = {0, (long)((due - t0) * 1e9)};
-                nanosleep(&ts, NULL);
-                t0 = due;
-            }
+        if (due > now) {
+            struct timespec ts = {0, (long)((due - now) * 1e9)};
+            nanosleep(&ts, NULL);
         }
-        long idx = c->phase == S_PACED ? S_MAX_OPS_PER_CLIENT + i : i;
-        int rc = s_etcd ? s_etcd_op(c, c->phase, idx) : s_zk_op(c, c->phase, idx);
-        if (rc < 0)
-            c->errors++;
-        else if (c->phase == S_CREATE)
-            atomic_store(&s_created[c->idx], i + 1);
-        c->lat[c->n++] = (s_now() - t0) * 1000;
+        c->t0 = due > now ? due : now;
+        s_record(c, s_blocking_op(c, c->phase, s_op_index(c)));
     }
     return NULL;
+}
+
+/* ---- the loop driver: every client a slot of one event loop ---------------- */
+
+static rt_actor_t *s_za; /* zkube: the one client actor */
+static CURLM *s_multi;   /* etcd: the slots' handles */
+static int s_busy;       /* slots with a request out */
+
+static void s_zk_reply(rt_actor_t *a, int code, const json_t *body, void *arg);
+
+/* Sends op c->i now. */
+static void s_send(s_client_t *c)
+{
+    c->t0 = s_now();
+    c->busy = true;
+    s_busy++;
+    if (s_etcd) {
+        s_etcd_prepare(c, c->phase, s_op_index(c));
+        curl_multi_add_handle(s_multi, c->curl);
+        return;
+    }
+    const char *op = s_zk_req(c, c->phase, s_op_index(c), &c->zbody);
+    if (rt_call(s_za, "apiserver", op, c->zbody, &s_zk_opts, s_zk_reply, c) < 0) {
+        c->busy = false;
+        s_busy--;
+        s_record(c, -1);
+    }
+    json_decref(c->zbody);
+    c->zbody = NULL;
+}
+
+/* After a reply: the next op goes at once when it is due (paced ops wait
+ * for the loop). */
+static void s_next(s_client_t *c)
+{
+    double due = s_due(c), now = s_now();
+    if (due >= 0 && now < c->end && due <= now)
+        s_send(c);
+}
+
+static void s_done(s_client_t *c, int rc)
+{
+    c->busy = false;
+    s_busy--;
+    s_record(c, rc);
+    s_next(c);
+}
+
+static void s_zk_reply(rt_actor_t *a, int code, const json_t *body, void *arg)
+{
+    (void)a, (void)body;
+    s_done(arg, code >= 200 && code < 300 ? 0 : -1);
+}
+
+/* Waits at most ms for replies and handles them. */
+static void s_wait(int ms)
+{
+    if (!s_etcd) {
+        rt_run_for(s_za, ms);
+        return;
+    }
+    int running;
+    curl_multi_perform(s_multi, &running);
+    CURLMsg *m;
+    int q;
+    while ((m = curl_multi_info_read(s_multi, &q))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        s_client_t *c;
+        CURL *h = m->easy_handle;
+        CURLcode rc = m->data.result;
+        curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&c);
+        curl_multi_remove_handle(s_multi, h);
+        s_done(c, s_etcd_result(c, rc));
+    }
+    curl_multi_poll(s_multi, NULL, 0, ms, NULL);
+}
+
+static void s_loop(s_client_t *cs)
+{
+    double t0 = s_now();
+    for (int i = 0; i < s_clients; i++)
+        s_slot_init(&cs[i], t0);
+    /* bounded: every slot stops at its end time or op count, and a request
+     * times out after 10 s */
+    for (;;) {
+        double now = s_now(), next = -1;
+        for (int i = 0; i < s_clients; i++) {
+            s_client_t *c = &cs[i];
+            double due = c->busy ? -1 : s_due(c);
+            if (due < 0 || now >= c->end)
+                continue;
+            if (due <= now)
+                s_send(c);
+            else if (next < 0 || due < next)
+                next = due;
+        }
+        if (!s_busy && next < 0)
+            break;
+        int ms = next < 0 ? 20 : (int)((next - now) * 1000);
+        s_wait(ms < 0 ? 0 : ms > 20 ? 20 : ms);
+    }
 }
 
 static int s_cmp(const void *a, const void *b)
@@ -259,10 +411,14 @@ static void s_phase(s_client_t *cs, s_phase_t ph)
         cs[i].phase = ph;
         cs[i].n = 0;
         cs[i].errors = 0;
-        pthread_create(&th[i], NULL, s_run, &cs[i]);
+        if (s_threads)
+            pthread_create(&th[i], NULL, s_run, &cs[i]);
     }
-    for (int i = 0; i < s_clients; i++)
-        pthread_join(th[i], NULL);
+    if (s_threads)
+        for (int i = 0; i < s_clients; i++)
+            pthread_join(th[i], NULL);
+    else
+        s_loop(cs);
     double secs = s_now() - t0;
     long total = 0, errors = 0;
     for (int i = 0; i < s_clients; i++)
@@ -286,7 +442,7 @@ static void s_phase(s_client_t *cs, s_phase_t ph)
 static int s_usage(void)
 {
     fprintf(stderr, "usage: api zkube|etcd [URL] [--clients N] [--seconds S] [--rate R] "
-                    "[--server-pid PID]\n");
+                    "[--server-pid PID] [--threads]\n");
     return 2;
 }
 
@@ -304,8 +460,13 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[1], "zkube") != 0) {
         return s_usage();
     }
-    for (; argi + 1 < argc; argi += 2) {
-        if (!strcmp(argv[argi], "--clients"))
+    for (; argi < argc; argi += 2) {
+        if (!strcmp(argv[argi], "--threads")) {
+            s_threads = true;
+            argi--;
+        } else if (argi + 1 >= argc) {
+            return s_usage();
+        } else if (!strcmp(argv[argi], "--clients"))
             s_clients = atoi(argv[argi + 1]);
         else if (!strcmp(argv[argi], "--seconds"))
             s_seconds = atof(argv[argi + 1]);
@@ -326,6 +487,8 @@ int main(int argc, char **argv)
         return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (s_etcd && !s_threads)
+        s_multi = curl_multi_init();
     s_client_t *cs = calloc((size_t)s_clients, sizeof *cs);
     for (int i = 0; i < s_clients; i++) {
         cs[i].idx = i;
@@ -335,6 +498,16 @@ int main(int argc, char **argv)
             curl_easy_setopt(cs[i].curl, CURLOPT_WRITEFUNCTION, s_curl_write);
             curl_easy_setopt(cs[i].curl, CURLOPT_WRITEDATA, &cs[i]);
             curl_easy_setopt(cs[i].curl, CURLOPT_TIMEOUT_MS, 10000L);
+            curl_easy_setopt(cs[i].curl, CURLOPT_PRIVATE, (char *)&cs[i]);
+        } else if (!s_threads) {
+            if (!s_za) {
+                char id[64];
+                snprintf(id, sizeof id, "bench-%d", (int)getpid());
+                if (rt_actor_open(&s_za, id, &cfg, err, sizeof err) < 0) {
+                    fprintf(stderr, "api: %s\n", err);
+                    return 1;
+                }
+            }
         } else {
             char id[64];
             snprintf(id, sizeof id, "bench-%d-%d", (int)getpid(), i);
@@ -344,8 +517,8 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("# %s, %d clients, %.1f s per phase\n", s_etcd ? "etcd" : "zkube", s_clients,
-           s_seconds);
+    printf("# %s, %d clients (%s), %.1f s per phase\n", s_etcd ? "etcd" : "zkube", s_clients,
+           s_threads ? "a thread each" : "one driver loop", s_seconds);
     s_phase(cs, S_CREATE);
     s_phase(cs, S_GET);
     s_phase(cs, S_UPDATE);
@@ -360,8 +533,12 @@ int main(int argc, char **argv)
         rt_actor_destroy(&cs[i].a);
         free(cs[i].lat);
         free(cs[i].resp);
+        free(cs[i].body);
     }
     free(cs);
+    rt_actor_destroy(&s_za);
+    if (s_multi)
+        curl_multi_cleanup(s_multi);
     curl_global_cleanup();
     return 0;
 }

@@ -40,7 +40,7 @@ for b in "$BUILD"/bench/*; do
     "$b" || echo "(failed: $b)"
 done
 
-echo "== API: zkube vs etcd ($CLIENTS clients, ${SECONDS_PER_PHASE}s per phase, $ROUNDS rounds)"
+echo "== API: zkube vs etcd ($CLIENTS requests in flight from one driver loop, ${SECONDS_PER_PHASE}s per phase, $ROUNDS rounds)"
 rate() { awk -v p="$1" '$1 == p { print $2 }' "$2"; }
 p99() { awk -v p="$1" '$1 == p { print $8 }' "$2"; }
 for r in $(seq 1 "$ROUNDS"); do
