@@ -15,12 +15,12 @@
 
 #include "protocol/kinds.h"
 #include "runtime/actor.h"
+#include "actors/apiserver/seen.h"
 #include "store/store.h"
 
 #define APISRV_MAX_LIST 100000  /* limit accepted in list */
 #define APISRV_MAX_WATCH 10000  /* limit accepted in watchlog */
 #define APISRV_NAME_MAX 253     /* DNS-1123 subdomain length */
-#define APISRV_CACHE_SLOTS 4096 /* reply cache entries (duplicate request ids) */
 
 /* Service cluster IPs (a bitmap over the service CIDR) and node ports. */
 typedef struct apisrv_alloc {
@@ -37,7 +37,7 @@ typedef struct apisrv_staged {
     rt_req_t *req;
     int code;
     json_t *body;
-    char *cache_key; /* "src#id" or NULL */
+    apisrv_seen_t *seen; /* kept for retries (seen.h), or NULL */
 } apisrv_staged_t;
 
 typedef struct apisrv_pend apisrv_pend_t;       /* a committed batch (server.c) */
@@ -58,10 +58,8 @@ typedef struct apisrv {
     json_t *bind_ok; /* the Status of a successful binding, and its msgpack */
     char *bind_ok_mp;
     size_t bind_ok_len;
-    json_t *staged_keys; /* cache key -> index in staged, for retries */
     apisrv_pend_t *pend; /* committed batches waiting to be durable, oldest first */
     size_t npend, cappend;
-    json_t *pending_keys; /* cache key -> [code, body] of pending replies */
     apisrv_syncer_t *syncer;
     char epoch[40];
     json_t *seqs;          /* stream ("pods/", "node/n1/pods/") -> last seq */
@@ -70,10 +68,7 @@ typedef struct apisrv {
     json_t *owners_by_key; /* key -> [owner uids] of objects with ownerReferences */
     json_t *ns_ok;         /* namespace -> resourceVersion seen active (meta.c) */
     apisrv_alloc_t alloc;
-    /* reply cache: key -> [code, body]; ring of keys for eviction */
-    json_t *cache;
-    char *cache_ring[APISRV_CACHE_SLOTS];
-    size_t cache_next;
+    apisrv_seentab_t seen; /* write requests seen, for retries */
     uint64_t keep_revs;
 } apisrv_t;
 

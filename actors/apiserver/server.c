@@ -1,6 +1,6 @@
 /*
  * actors/apiserver/server.c — the apiserver's loop: request dispatch, group
- * commit, the reply cache for retried requests, and publishing one event
+ * commit, the replies kept for retried requests (seen.c), and publishing one event
  * per committed change (plus the 1 s `_sync` beacon and compaction).
  *
  * Group commit: write handlers apply their work to one store write
@@ -26,8 +26,8 @@
  *
  * Bytes, not trees, on the hot paths: an object is encoded once, by the
  * store; the reply to its write (when the reply is that very tree) and
- * every event of the change embed those bytes, and the reply cache keeps
- * them. Plain gets, lists and watchlogs go out from the stored bytes
+ * every event of the change embed those bytes, and the entry kept for
+ * retries copies them. Plain gets, lists and watchlogs go out from the stored bytes
  * (ops_read.c) without ever becoming trees.
  */
 #include <errno.h>
@@ -47,7 +47,7 @@
 #include "runtime/log.h"
 
 #define S_SYNC_MS 1000
-#define S_PART 8 /* staged writes handed to the committer as one part */
+#define S_PART 16 /* staged writes handed to the committer as one part */
 #define S_COMPACT_MS 60000
 
 typedef int(s_op_fn)(apisrv_t *s, const apisrv_rq_t *r, json_t **out);
@@ -70,55 +70,22 @@ static const struct {
     {"deletecollection", apisrv_op_deletecollection, true, "deletecollection"},
 };
 
-/* ---- reply cache ---------------------------------------------------------- */
+/* ---- replies and retries ------------------------------------------------------ */
 
-/* An entry is [code, body] or, when the reply went out from the stored
- * bytes, [code, null, bytes]: 4096 encoded objects are far smaller than
- * 4096 trees. */
-static void s_cache_put_entry(apisrv_t *s, const char *key, json_t *entry)
+/* A retry of an answered request: the same reply again. */
+static void s_seen_reply(apisrv_t *s, rt_req_t **req, const apisrv_seen_t *e)
 {
-    if (!key || json_object_get(s->cache, key)) {
-        json_decref(entry);
-        return;
-    }
-    size_t slot = s->cache_next++ % APISRV_CACHE_SLOTS;
-    if (s->cache_ring[slot]) {
-        json_object_del(s->cache, s->cache_ring[slot]);
-        free(s->cache_ring[slot]);
-    }
-    s->cache_ring[slot] = strdup(key);
-    if (!s->cache_ring[slot])
-        abort();
-    json_object_set_new(s->cache, key, entry);
-}
-
-static void s_cache_put(apisrv_t *s, const char *key, int code, const json_t *body)
-{
-    if (key && !json_object_get(s->cache, key))
-        s_cache_put_entry(s, key, json_pack("[i,O?]", code, body));
-}
-
-static void s_cache_put_bytes(apisrv_t *s, const char *key, int code, const char *buf,
-                              size_t len)
-{
-    if (key && !json_object_get(s->cache, key))
-        s_cache_put_entry(s, key,
-                          json_pack("[i,n,o]", code, json_stringn_nocheck(buf, len)));
-}
-
-static void s_cache_reply(apisrv_t *s, rt_req_t **req, const json_t *hit)
-{
-    int code = (int)json_integer_value(json_array_get(hit, 0));
-    const json_t *raw = json_array_get(hit, 2);
-    if (raw)
-        rt_reply_raw(s->a, req, code, json_string_value(raw), json_string_length(raw));
+    if (e->bytes)
+        rt_reply_raw(s->a, req, e->code, e->bytes, e->blen);
     else
-        rt_reply(s->a, req, code, json_array_get(hit, 1));
+        rt_reply(s->a, req, e->code, e->body);
 }
 
-static void s_reply(apisrv_t *s, rt_req_t **req, const char *key, int code, const json_t *body)
+/* Replies with a tree; e (may be NULL) keeps it for retries. */
+static void s_reply(apisrv_t *s, rt_req_t **req, apisrv_seen_t *e, int code, json_t *body)
 {
-    s_cache_put(s, key, code, body);
+    if (e)
+        apisrv_seen_done(&s->seen, e, code, body, NULL, 0);
     rt_reply(s->a, req, code, body);
 }
 
@@ -145,7 +112,7 @@ void apisrv_poison(apisrv_t *s, int rc)
     s->poisoned = true;
 }
 
-static void s_stage(apisrv_t *s, rt_req_t *req, int code, json_t *body, const char *key)
+static void s_stage(apisrv_t *s, rt_req_t *req, int code, json_t *body, apisrv_seen_t *seen)
 {
     if (!s->staged && s->nspare) { /* no large malloc per batch */
         s->nspare--;
@@ -158,27 +125,26 @@ static void s_stage(apisrv_t *s, rt_req_t *req, int code, json_t *body, const ch
         if (!s->staged)
             abort();
     }
-    if (key)
-        json_object_set_new(s->staged_keys, key, json_integer((json_int_t)s->nstaged));
-    s->staged[s->nstaged++] = (apisrv_staged_t){req, code, body, key ? strdup(key) : NULL};
+    s->staged[s->nstaged++] = (apisrv_staged_t){req, code, body, seen};
 }
 
-/* A retry arriving while its first copy waits for the commit or for its
- * durability: answered with the same reply, after that. */
-static bool s_stage_dup(apisrv_t *s, rt_req_t *req, const char *key)
+/* A retry of a request seen before: answered with the first copy's reply
+ * (after the commit, when that waits for it). True when req was answered. */
+static bool s_retry(apisrv_t *s, rt_req_t **req)
 {
-    json_t *idx = json_object_get(s->staged_keys, key);
-    if (idx) {
-        apisrv_staged_t *st = &s->staged[json_integer_value(idx)];
-        s_stage(s, req, st->code, json_incref(st->body), NULL);
-        return true;
-    }
-    json_t *pk = json_object_get(s->pending_keys, key);
-    if (!pk)
+    apisrv_seen_t *e = apisrv_seen_find(&s->seen, (*req)->env.src, (*req)->env.id);
+    if (!e)
         return false;
-    json_t *body = json_array_get(pk, 1);
-    s_stage(s, req, (int)json_integer_value(json_array_get(pk, 0)),
-            json_is_null(body) ? NULL : json_incref(body), NULL);
+    if (e->state == APISRV_SEEN_DONE) {
+        s_seen_reply(s, req, e);
+    } else if (e->state == APISRV_SEEN_STAGED) {
+        apisrv_staged_t *st = &s->staged[e->idx];
+        s_stage(s, *req, st->code, json_incref(st->body), NULL);
+        *req = NULL;
+    } else {
+        s_stage(s, *req, e->code, json_incref(e->body), NULL);
+        *req = NULL;
+    }
     return true;
 }
 
@@ -444,10 +410,11 @@ static void s_reply_staged(apisrv_t *s, apisrv_staged_t *st, const s_bytes_t *ob
         ob = &fixed;
     }
     if (!ob) {
-        s_reply(s, &st->req, st->cache_key, st->code, st->body);
+        s_reply(s, &st->req, st->seen, st->code, st->body);
         return;
     }
-    s_cache_put_bytes(s, st->cache_key, st->code, ob->buf, ob->len);
+    if (st->seen)
+        apisrv_seen_done(&s->seen, st->seen, st->code, NULL, ob->buf, ob->len);
     rt_reply_raw(s->a, &st->req, st->code, ob->buf, ob->len);
 }
 
@@ -476,13 +443,11 @@ static void s_release_one(apisrv_t *s, apisrv_pend_t *p, int rc)
                                       proto_strerror(rc));
             rt_reply(s->a, &st->req, 500, e);
             json_decref(e);
+            apisrv_seen_drop(&s->seen, st->seen); /* not carried out: a retry runs it */
         } else {
             s_reply_staged(s, st, s_find_bytes(p->bytes, nev, st->body, &cur));
         }
-        if (st->cache_key)
-            json_object_del(s->pending_keys, st->cache_key);
         json_decref(st->body);
-        free(st->cache_key);
     }
     if (p->st && s->nspare < sizeof s->spare / sizeof s->spare[0]) {
         s->spare[s->nspare] = p->st;
@@ -531,15 +496,13 @@ static void s_pend_push(apisrv_t *s, json_t *events, s_bytes_t *bytes, size_t bc
     }
     for (size_t i = 0; i < s->nstaged; i++) {
         apisrv_staged_t *st = &s->staged[i];
-        if (st->cache_key)
-            json_object_set_new(s->pending_keys, st->cache_key,
-                                json_pack("[i,O?]", st->code, st->body));
+        if (st->seen)
+            apisrv_seen_pending(st->seen, st->code, st->body);
     }
     s->pend[s->npend++] =
         (apisrv_pend_t){store_rev(s->st), s->staged, s->nstaged, s->capstaged, events, bytes, bcap};
     s->staged = NULL;
     s->nstaged = s->capstaged = 0;
-    json_object_clear(s->staged_keys);
 }
 
 /* Commits the batch without waiting for its last sync; what it made
@@ -556,7 +519,6 @@ static void s_commit_batch(apisrv_t *s)
         apisrv_pend_t p = {0, s->staged, s->nstaged, s->capstaged, NULL, NULL, 0};
         s->staged = NULL;
         s->nstaged = s->capstaged = 0;
-        json_object_clear(s->staged_keys);
         s_release_one(s, &p, rc);
     } else {
         s_pend_push(s, events, bytes, bcap);
@@ -637,19 +599,9 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
         json_decref(e);
         return;
     }
-    char key[PROTO_ID_MAX + 32];
-    const char *ck = NULL;
-    if (s_ops[oi].write && req->env.src[0] && req->env.id) {
-        snprintf(key, sizeof key, "%s#%llu", req->env.src, (unsigned long long)req->env.id);
-        ck = key;
-        json_t *hit = json_object_get(s->cache, key);
-        if (hit) {
-            s_cache_reply(s, &req, hit);
-            return;
-        }
-        if (s_stage_dup(s, req, key))
-            return;
-    }
+    bool keep = s_ops[oi].write && req->env.src[0] && req->env.id; /* for retries */
+    if (keep && s_retry(s, &req))
+        return;
     if (!s_ops[oi].write)
         apisrv_flush(s);
     if (s_read_fast(s, oi, &req))
@@ -657,11 +609,13 @@ static void s_on_req(rt_actor_t *a, rt_req_t *req, void *arg)
     json_t *out = NULL;
     apisrv_fm_client(req->env.src); /* default field manager: the requesting actor */
     int code = s_run_op(s, oi, req->env.body, &out);
+    apisrv_seen_t *seen =
+        keep ? apisrv_seen_add(&s->seen, req->env.src, req->env.id, s->nstaged) : NULL;
     if (s_ops[oi].write && code < 300) {
-        s_stage(s, req, code, out, ck);
+        s_stage(s, req, code, out, seen);
         return;
     }
-    s_reply(s, &req, ck, code, out);
+    s_reply(s, &req, seen, code, out);
     size_t big = json_array_size(json_object_get(out, "items")) +
                  json_array_size(json_object_get(out, "rows"));
     json_decref(out);
@@ -772,12 +726,9 @@ static int s_init(apisrv_t *s, const char *data_dir, uint64_t keep, bool no_sync
         snprintf(s->epoch + 2 * i, 3, "%02x", r[i]);
     s->seqs = json_object();
     s->pod_nodes = json_object();
-    s->cache = json_object();
-    s->staged_keys = json_object();
     s->owned = json_object();
     s->owners_by_key = json_object();
     s->ns_ok = json_object();
-    s->pending_keys = json_object();
     s->keep_revs = keep;
     char err[256] = "";
     store_opts_t o = {.keep_revs = keep, .no_sync = no_sync, .pipeline = true};
@@ -807,16 +758,12 @@ static void s_fini(apisrv_t *s)
     free(s->bind_ok_mp);
     store_destroy(&s->st);
     apisrv_alloc_fini(&s->alloc);
-    for (size_t i = 0; i < APISRV_CACHE_SLOTS; i++)
-        free(s->cache_ring[i]);
     json_decref(s->seqs);
     json_decref(s->pod_nodes);
-    json_decref(s->cache);
-    json_decref(s->staged_keys);
     json_decref(s->owned);
     json_decref(s->owners_by_key);
     json_decref(s->ns_ok);
-    json_decref(s->pending_keys);
+    apisrv_seen_free(&s->seen);
 }
 
 static int s_serve(apisrv_t *s, const rt_config_t *cfg)
