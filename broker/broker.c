@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "broker/internal.h"
+#include "runtime/actor.h"
 #include "protocol/codec.h"
 #include "protocol/obj.h"
 #include "runtime/log.h"
@@ -101,6 +102,7 @@ static int s_open(broker_t *b, const rt_config_t *cfg)
     s_epoch(b->epoch);
     if (!(b->ctx = zmq_ctx_new()))
         return -errno;
+    rt_zmq_batch_io(b->ctx);
     if ((rc = broker_curve_open(b, cfg->curve_dir)) != 0)
         return rc;
     if (!(b->router = s_socket(b, ZMQ_ROUTER, eps.router, BROKER_BUS_HWM)) ||

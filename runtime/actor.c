@@ -6,6 +6,7 @@
  * actor_call.c.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 #include "runtime/log.h"
 
 /* One ZeroMQ context per process, shared by its actors; a forked child
- * never touches its parent's context. */
+ * never touches its parent's context. Its I/O thread runs as SCHED_BATCH
+ * (rt_zmq_batch_io). */
 static void *s_ctx;
 static int s_ctx_refs;
 static pid_t s_ctx_pid;
@@ -28,12 +30,19 @@ static void *s_ctx_get(void)
 {
     if (!s_ctx || s_ctx_pid != getpid()) {
         s_ctx = zmq_ctx_new();
+        if (s_ctx)
+            rt_zmq_batch_io(s_ctx);
         s_ctx_refs = 0;
         s_ctx_pid = getpid();
     }
     if (s_ctx)
         s_ctx_refs++;
     return s_ctx;
+}
+
+void rt_zmq_batch_io(void *ctx)
+{
+    zmq_ctx_set(ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH);
 }
 
 static void s_ctx_put(void *ctx)

@@ -59,6 +59,16 @@ int rt_actor_open(rt_actor_t **out, const char *id, const rt_config_t *cfg, char
                   size_t errlen);
 /* Closes sockets (lingering at most 200 ms), frees everything, nulls *a. */
 void rt_actor_destroy(rt_actor_t **a);
+/*
+ * Sets a ZeroMQ context (before its first socket) to start its I/O thread
+ * as SCHED_BATCH: woken by a message to send or to deliver, that thread
+ * does not preempt the actor's loop on its CPU; it runs on an idle CPU, or
+ * once the loop blocks or its time slice ends, and then moves all that
+ * waits at once. Every zkube process does this (the broker too): on a busy
+ * machine the loop sending a batch of replies was preempted by each wake-up
+ * of its I/O thread. No privilege is needed for SCHED_BATCH.
+ */
+void rt_zmq_batch_io(void *ctx);
 const char *rt_actor_id(const rt_actor_t *a);
 
 /* --- serving ------------------------------------------------------------ */

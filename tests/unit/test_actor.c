@@ -10,8 +10,11 @@
 #define typeof __typeof__
 #include "tests/unit/test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,4 +562,50 @@ TEST(open_rejects_bad_input)
     CHECK_EQ_INT(rt_serve(a, "", s_echo, NULL), -EINVAL);
     CHECK_EQ_INT(rt_publish(a, "", "x", NULL), -EINVAL);
     rt_actor_destroy(&a);
+}
+
+/* The scheduling policy of this process's first thread whose name starts
+ * with name (field 41 of /proc/self/task/TID/stat), or -1. */
+static int s_policy_of(const char *name)
+{
+    int found = -1;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    while (d && found < 0 && (de = readdir(d))) {
+        char path[300], comm[64] = "", buf[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        bool match = fgets(comm, sizeof comm, f) && !strncmp(comm, name, strlen(name));
+        fclose(f);
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
+        f = match ? fopen(path, "r") : NULL;
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = 0;
+        const char *p = n ? strrchr(buf, ')') : NULL; /* field 2 ends here */
+        int field = 2;
+        for (; p && *p && field < 41; p++)
+            field += *p == ' ';
+        if (p && field == 41)
+            found = atoi(p);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* The context's I/O thread does not preempt the loop on wake-up. */
+TEST(io_thread_runs_as_sched_batch)
+{
+    s_setup();
+    pid_t b = s_spawn_broker();
+    rt_actor_t *c = s_open("batch-client");
+    rt_run_for(c, 50);
+    CHECK_EQ_INT(s_policy_of("ZMQbg/IO"), SCHED_BATCH);
+    CHECK_EQ_INT(sched_getscheduler(0), SCHED_OTHER); /* the loop's own thread: as it was */
+    rt_actor_destroy(&c);
+    s_reap(b, SIGTERM);
 }
