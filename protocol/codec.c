@@ -541,6 +541,171 @@ int proto_mp_pack_into(struct msgpack_packer *pk, const json_t *v, int depth)
     return s_pack(pk, v, depth, depth + PROTO_MAX_DEPTH);
 }
 
+/* ---- the direct writer (proto_mp_wbuf_t) ---- */
+
+static char *s_w_room(proto_mp_wbuf_t *b, size_t n)
+{
+    if (b->cap - b->len < n) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap - b->len < n)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d) {
+            fprintf(stderr, "%s:%d: out of memory\n", __FILE__, __LINE__);
+            abort();
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    return b->data + b->len;
+}
+
+/* A type byte and a big-endian number of w bytes. */
+static void s_w_be(proto_mp_wbuf_t *b, uint8_t type, uint64_t v, int w)
+{
+    char *p = s_w_room(b, (size_t)w + 1);
+    p[0] = (char)type;
+    for (int i = 0; i < w; i++)
+        p[1 + i] = (char)(v >> (8 * (w - 1 - i)));
+    b->len += (size_t)w + 1;
+}
+
+static void s_w_byte(proto_mp_wbuf_t *b, uint8_t c)
+{
+    *s_w_room(b, 1) = (char)c;
+    b->len++;
+}
+
+void proto_mp_w_map(proto_mp_wbuf_t *b, uint32_t n)
+{
+    if (n < 16)
+        s_w_byte(b, (uint8_t)(0x80 | n));
+    else if (n < 65536)
+        s_w_be(b, 0xde, n, 2);
+    else
+        s_w_be(b, 0xdf, n, 4);
+}
+
+static void s_w_array(proto_mp_wbuf_t *b, uint32_t n)
+{
+    if (n < 16)
+        s_w_byte(b, (uint8_t)(0x90 | n));
+    else if (n < 65536)
+        s_w_be(b, 0xdc, n, 2);
+    else
+        s_w_be(b, 0xdd, n, 4);
+}
+
+void proto_mp_w_str(proto_mp_wbuf_t *b, const char *s, uint32_t n)
+{
+    if (n < 32)
+        s_w_byte(b, (uint8_t)(0xa0 | n));
+    else if (n < 256)
+        s_w_be(b, 0xd9, n, 1);
+    else if (n < 65536)
+        s_w_be(b, 0xda, n, 2);
+    else
+        s_w_be(b, 0xdb, n, 4);
+    memcpy(s_w_room(b, n), s, n);
+    b->len += n;
+}
+
+/* As msgpack_pack_int64: the shortest form, unsigned ones for v >= 0. */
+static void s_w_int(proto_mp_wbuf_t *b, int64_t v)
+{
+    if (v >= 0) {
+        uint64_t u = (uint64_t)v;
+        if (u < 128)
+            s_w_byte(b, (uint8_t)u);
+        else if (u < 256)
+            s_w_be(b, 0xcc, u, 1);
+        else if (u < 65536)
+            s_w_be(b, 0xcd, u, 2);
+        else if (u < 4294967296ull)
+            s_w_be(b, 0xce, u, 4);
+        else
+            s_w_be(b, 0xcf, u, 8);
+    } else if (v >= -32) {
+        s_w_byte(b, (uint8_t)(int8_t)v);
+    } else if (v >= INT8_MIN) {
+        s_w_be(b, 0xd0, (uint64_t)v, 1);
+    } else if (v >= INT16_MIN) {
+        s_w_be(b, 0xd1, (uint64_t)v, 2);
+    } else if (v >= INT32_MIN) {
+        s_w_be(b, 0xd2, (uint64_t)v, 4);
+    } else {
+        s_w_be(b, 0xd3, (uint64_t)v, 8);
+    }
+}
+
+static int s_wpack(proto_mp_wbuf_t *b, const json_t *v, int depth, int limit)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if (depth >= limit || json_object_size(v) > PROTO_MAX_ITEMS)
+            return PROTO_EINVALID;
+        proto_mp_w_map(b, (uint32_t)json_object_size(v));
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it)) {
+            size_t kl = json_object_iter_key_len(it);
+            if (kl > UINT32_MAX)
+                return PROTO_ETOOLARGE;
+            proto_mp_w_str(b, json_object_iter_key(it), (uint32_t)kl);
+            int rc = s_wpack(b, json_object_iter_value(it), depth + 1, limit);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        if (depth >= limit || n > PROTO_MAX_ITEMS)
+            return PROTO_EINVALID;
+        s_w_array(b, (uint32_t)n);
+        for (size_t i = 0; i < n; i++) {
+            int rc = s_wpack(b, json_array_get(v, i), depth + 1, limit);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    case JSON_STRING:
+        if (json_string_length(v) > UINT32_MAX)
+            return PROTO_ETOOLARGE;
+        proto_mp_w_str(b, json_string_value(v), (uint32_t)json_string_length(v));
+        return 0;
+    case JSON_INTEGER:
+        s_w_int(b, json_integer_value(v));
+        return 0;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        uint64_t u;
+        memcpy(&u, &d, sizeof u);
+        s_w_be(b, 0xcb, u, 8);
+        return 0;
+    }
+    case JSON_TRUE:
+        s_w_byte(b, 0xc3);
+        return 0;
+    case JSON_FALSE:
+        s_w_byte(b, 0xc2);
+        return 0;
+    case JSON_NULL:
+        s_w_byte(b, 0xc0);
+        return 0;
+    }
+    return PROTO_EINVALID;
+}
+
+int proto_mp_pack_wbuf(proto_mp_wbuf_t *b, const json_t *v, int depth)
+{
+    if (!v) {
+        s_w_byte(b, 0xc0);
+        return 0;
+    }
+    return s_wpack(b, v, depth, depth + PROTO_MAX_DEPTH);
+}
+
 /* msgpack-c reports a failed realloc as -1 from every pack call; zkube
  * aborts on allocation failure instead of checking each call. */
 int proto_mp_sbuffer_write(void *data, const char *buf, size_t len)
@@ -554,20 +719,17 @@ int proto_mp_sbuffer_write(void *data, const char *buf, size_t len)
 
 int proto_mp_pack(const json_t *v, char **buf, size_t *len)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, proto_mp_sbuffer_write);
+    proto_mp_wbuf_t b = {NULL, 0, 0};
     *buf = NULL;
     *len = 0;
-    int rc = proto_mp_pack_into(&pk, v, 0);
-    if (rc == 0 && sb.size > PROTO_MAX_MSG)
+    int rc = proto_mp_pack_wbuf(&b, v, 0);
+    if (rc == 0 && b.len > PROTO_MAX_MSG)
         rc = PROTO_ETOOLARGE;
     if (rc != 0) {
-        msgpack_sbuffer_destroy(&sb);
+        free(b.data);
         return rc;
     }
-    *buf = sb.data;
-    *len = sb.size;
+    *buf = b.data; /* at least one byte was written */
+    *len = b.len;
     return 0;
 }

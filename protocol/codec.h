@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PROTO_MAX_DEPTH 64            /* nesting of maps and arrays */
 #define PROTO_MAX_MSG (64u << 20)     /* bytes of one encoded message */
@@ -80,6 +81,23 @@ struct msgpack_packer;
  * that depth). A NULL v packs as nil. The caller checks the total size.
  */
 int proto_mp_pack_into(struct msgpack_packer *pk, const json_t *v, int depth);
+
+/*
+ * A growing buffer msgpack is written into directly, token by token, with
+ * no callback per token (the hot paths: the store's writes, replies). The
+ * bytes are msgpack-c's for the same tree. Growth reallocs data (aborting,
+ * with file:line, when memory runs out); start from {NULL, 0, 0} or from a
+ * buffer of the caller's (malloc'd, cap bytes, len used).
+ */
+typedef struct proto_mp_wbuf {
+    char *data;
+    size_t len, cap;
+} proto_mp_wbuf_t;
+/* Appends v (as proto_mp_pack_into: depth open around it, NULL is nil). */
+int proto_mp_pack_wbuf(proto_mp_wbuf_t *b, const json_t *v, int depth);
+/* Appends a map header of n entries / a string. */
+void proto_mp_w_map(proto_mp_wbuf_t *b, uint32_t n);
+void proto_mp_w_str(proto_mp_wbuf_t *b, const char *s, uint32_t n);
 
 /*
  * A write callback for msgpack_packer over a msgpack_sbuffer that aborts

@@ -1042,13 +1042,6 @@ static size_t s_arena_add(store_wtxn_t *t, const void *p, size_t n)
     return off;
 }
 
-/* msgpack-c write callback that appends to the arena. */
-static int s_arena_write(void *data, const char *buf, size_t len)
-{
-    s_arena_add(data, buf, len);
-    return 0;
-}
-
 static int s_apply_to(MDB_txn *txn, const char *arena, const s_jent_t *j)
 {
     MDB_val k = {j->klen, (char *)arena + j->koff};
@@ -2020,12 +2013,6 @@ int store_wtxn_commit_nowait(store_wtxn_t **tp)
 
 /* ---- put and delete ---- */
 
-static void s_pack_cstr(msgpack_packer *pk, const char *str, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, str, n);
-}
-
 /*
  * Packs the log value {type, key, object} into the arena. *voff is where the
  * value starts; the object's own bytes (what `objects` stores) are at
@@ -2034,18 +2021,21 @@ static void s_pack_cstr(msgpack_packer *pk, const char *str, size_t n)
 static int s_pack_log(store_wtxn_t *t, store_evtype_t type, const char *key, size_t klen,
                       const json_t *obj, size_t *voff, size_t *ooff, size_t *olen)
 {
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, t, s_arena_write);
     const char *tn = store_evtype_name(type);
-    *voff = t->alen;
-    msgpack_pack_map(&pk, 3);
-    s_pack_cstr(&pk, "type", 4);
-    s_pack_cstr(&pk, tn, strlen(tn));
-    s_pack_cstr(&pk, "key", 3);
-    s_pack_cstr(&pk, key, klen);
-    s_pack_cstr(&pk, "object", 6);
-    *ooff = t->alen;
-    int rc = proto_mp_pack_into(&pk, obj, 1);
+    /* written straight into the arena, which the writer takes over */
+    proto_mp_wbuf_t b = {t->arena, t->alen, t->acap};
+    *voff = b.len;
+    proto_mp_w_map(&b, 3);
+    proto_mp_w_str(&b, "type", 4);
+    proto_mp_w_str(&b, tn, (uint32_t)strlen(tn));
+    proto_mp_w_str(&b, "key", 3);
+    proto_mp_w_str(&b, key, (uint32_t)klen); /* keys are short: s_key_ok */
+    proto_mp_w_str(&b, "object", 6);
+    *ooff = b.len;
+    int rc = proto_mp_pack_wbuf(&b, obj, 1);
+    t->arena = b.data;
+    t->alen = b.len;
+    t->acap = b.cap;
     if (rc)
         return rc;
     *olen = t->alen - *ooff;

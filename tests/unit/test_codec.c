@@ -10,7 +10,11 @@
 #include "protocol/codec.h"
 #include "protocol/status.h"
 
+#include <msgpack.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static json_t *s_rt(const json_t *v)
 {
@@ -190,4 +194,99 @@ TEST(null_err_buffer_ok)
 {
     json_t *out = NULL;
     CHECK_EQ_INT(proto_mp_unpack("\x92", 1, &out, NULL, 0), PROTO_EBADREQUEST);
+}
+
+/* What msgpack-c's own packer makes of v (proto_mp_pack_into). */
+static msgpack_sbuffer s_by_msgpack_c(const json_t *v)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, proto_mp_sbuffer_write);
+    proto_mp_pack_into(&pk, v, 0);
+    return sb;
+}
+
+/* The direct writer makes msgpack-c's very bytes, at every size boundary
+ * of every type, and appends to what the buffer holds. */
+TEST(direct_writer_matches_msgpack_c)
+{
+    json_t *v = json_object();
+    const long long ints[] = {0,         1,           127,         128,         255,
+                              256,       65535,       65536,       4294967295LL, 4294967296LL,
+                              INT64_MAX, -1,          -32,         -33,         -128,
+                              -129,      -32768,      -32769,      INT32_MIN,   (long long)INT32_MIN - 1,
+                              INT64_MIN};
+    json_t *ia = json_array();
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        json_array_append_new(ia, json_integer(ints[i]));
+    json_object_set_new(v, "ints", ia);
+    json_t *sa = json_array();
+    const size_t lens[] = {0, 31, 32, 255, 256, 65535, 65536};
+    char *big = malloc(65536);
+    memset(big, 'x', 65536);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        json_array_append_new(sa, json_stringn(big, lens[i]));
+    json_object_set_new(v, "strs", sa);
+    const size_t sizes[] = {0, 15, 16, 65535, 65536};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        json_t *a = json_array(), *m = json_object();
+        for (size_t j = 0; j < sizes[i]; j++) {
+            json_array_append_new(a, json_true());
+            if (sizes[i] < 100) {
+                char k[32];
+                snprintf(k, sizeof k, "k%zu", j);
+                json_object_set_new(m, k, json_null());
+            }
+        }
+        char k[40];
+        snprintf(k, sizeof k, "array%zu", sizes[i]);
+        json_object_set_new(v, k, a);
+        snprintf(k, sizeof k, "map%zu", sizes[i]);
+        json_object_set_new(v, k, m);
+    }
+    json_object_set_new(v, "reals", json_pack("[f,f,f]", 0.5, -1e300, 3.0));
+    json_object_set_new(v, "bools", json_pack("[b,b,n]", 1, 0));
+    msgpack_sbuffer want = s_by_msgpack_c(v);
+    proto_mp_wbuf_t b = {NULL, 0, 0};
+    CHECK_EQ_INT(proto_mp_pack_wbuf(&b, v, 0), 0);
+    REQUIRE(b.len == want.size);
+    CHECK(memcmp(b.data, want.data, b.len) == 0);
+    /* appended after what is there; the writer grows the caller's buffer */
+    proto_mp_wbuf_t c = {malloc(8), 3, 8};
+    memcpy(c.data, "abc", 3);
+    CHECK_EQ_INT(proto_mp_pack_wbuf(&c, v, 0), 0);
+    REQUIRE(c.len == want.size + 3);
+    CHECK(memcmp(c.data, "abc", 3) == 0 && memcmp(c.data + 3, want.data, want.size) == 0);
+    char *pb = NULL;
+    size_t pl = 0;
+    CHECK_EQ_INT(proto_mp_pack(v, &pb, &pl), 0);
+    CHECK(pl == want.size && memcmp(pb, want.data, pl) == 0);
+    free(pb);
+    free(c.data);
+    free(b.data);
+    msgpack_sbuffer_destroy(&want);
+    free(big);
+    json_decref(v);
+}
+
+TEST(direct_writer_depth_limit)
+{
+    json_t *v = json_array(), *cur = v;
+    for (int i = 0; i < PROTO_MAX_DEPTH; i++) {
+        json_t *n = json_array();
+        json_array_append_new(cur, n);
+        cur = n;
+    }
+    proto_mp_wbuf_t b = {NULL, 0, 0};
+    CHECK_EQ_INT(proto_mp_pack_wbuf(&b, v, 0), PROTO_EINVALID);
+    free(b.data);
+    b = (proto_mp_wbuf_t){NULL, 0, 0};
+    CHECK_EQ_INT(proto_mp_pack_wbuf(&b, json_array_get(v, 0), 0), 0); /* one level less */
+    free(b.data);
+    b = (proto_mp_wbuf_t){NULL, 0, 0};
+    CHECK_EQ_INT(proto_mp_pack_wbuf(&b, NULL, 0), 0);
+    CHECK(b.len == 1 && (unsigned char)b.data[0] == 0xc0);
+    free(b.data);
+    json_decref(v);
 }
