@@ -118,6 +118,12 @@ struct store_wtxn {
     s_otab_t tab; /* pipelined: the objects written so far */
     char *scratch; /* pipelined: a value read from LMDB, copied out of its txn */
     size_t scap;
+    /* pipelined: the key of the value in scratch, while it is LMDB's (no
+     * write to any object since): a patch reads its object, then checks its
+     * precondition against it, one LMDB lookup instead of two */
+    char *skey;
+    size_t skey_len, skey_cap, slen;
+    bool skey_ok;
     uint64_t base_rev; /* committed revision when the txn began */
     uint64_t rev;      /* last revision taken inside the txn */
     json_t *events;
@@ -625,6 +631,7 @@ void store_destroy(store_t **sp)
     free(s->w.evb);
     free(s->w.tab.slot);
     free(s->w.scratch);
+    free(s->w.skey);
     if (s->env)
         mdb_env_close(s->env);
     if (s->lockfd >= 0)
@@ -1218,6 +1225,8 @@ static int s_write(store_wtxn_t *t, const s_jent_t *j)
         t->jents = s_xrealloc(t->jents, t->capjents * sizeof *t->jents);
     }
     t->jents[t->njents++] = *j;
+    if (j->dbi == t->s->objects)
+        t->skey_ok = false; /* LMDB's value for that key changes once this is in */
     if (t->virt && j->dbi == t->s->objects)
         s_otab_put(&t->tab, t->jents, t->arena, t->njents - 1);
     return 0;
@@ -1246,6 +1255,12 @@ static int s_obj_get(store_wtxn_t *t, const char *key, size_t klen, MDB_val *v)
         v->mv_data = (char *)arena + j->voff;
         return 0;
     }
+    if (t->skey_ok && t->skey_len == klen && !memcmp(t->skey, key, klen)) {
+        v->mv_size = t->slen;
+        v->mv_data = t->scratch;
+        return 0;
+    }
+    t->skey_ok = false;
     pthread_rwlock_rdlock(&s->maplock);
     int rc = s->rtxn ? mdb_txn_renew(s->rtxn) : mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
     if (!rc) {
@@ -1257,6 +1272,14 @@ static int s_obj_get(store_wtxn_t *t, const char *key, size_t klen, MDB_val *v)
             }
             memcpy(t->scratch, v->mv_data, v->mv_size);
             v->mv_data = t->scratch;
+            if (t->skey_cap < klen) {
+                t->skey_cap = klen;
+                t->skey = s_xrealloc(t->skey, t->skey_cap);
+            }
+            memcpy(t->skey, key, klen);
+            t->skey_len = klen;
+            t->slen = v->mv_size;
+            t->skey_ok = true;
         }
         mdb_txn_reset(s->rtxn);
     } else if (s->rtxn) {

@@ -303,3 +303,42 @@ TEST(pipe_reads_follow_the_newest_write_while_sets_come_and_go)
     }
     store_destroy(&s);
 }
+
+/* A transaction remembers the last object it read from LMDB (a patch reads
+ * its object, then checks its precondition: one lookup). The memory must
+ * never outlive a write: once a write of the key has gone through the
+ * checkpoint (out of the writer's index), a read sees it, not the memory. */
+TEST(pipe_last_read_never_outlives_a_write)
+{
+    store_opts_t o = {.no_sync = true, .ck_ms = 1};
+    store_t *s = t_open(&o);
+    const char *key = "configmaps/default/m";
+    t_put_sync(s, key, "1");
+    for (int i = 2; i < 40; i++) {
+        char want[16], val[16];
+        snprintf(want, sizeof want, "%d", i - 1);
+        store_wtxn_t *t;
+        REQUIRE(store_wtxn_begin(s, &t) == 0);
+        json_t *got = NULL;
+        REQUIRE(store_wtxn_get(t, key, &got) == 0); /* from LMDB: remembered */
+        CHECK_EQ_STR(t_data(got), want);
+        uint64_t rv = proto_obj_rv(got);
+        json_decref(got);
+        CHECK_EQ_INT((int)t_rv_in(t, key), (int)rv); /* the same, remembered */
+        snprintf(val, sizeof val, "%d", i);
+        json_t *obj = t_cm(key, val);
+        CHECK_EQ_INT(store_wtxn_put(t, key, obj, rv + 1, false, NULL), PROTO_ECONFLICT);
+        CHECK_EQ_INT(store_wtxn_put(t, key, obj, rv, false, NULL), 0);
+        json_decref(obj);
+        CHECK_EQ_INT(store_wtxn_commit(&t), 0);
+        REQUIRE(store_sync(s) == 0); /* logged */
+        char mb[32];
+        store_meta_get(s, "none", mb, sizeof mb); /* has the checkpointer catch up */
+        REQUIRE(store_wtxn_begin(s, &t) == 0);    /* prunes: the read goes to LMDB */
+        REQUIRE(store_wtxn_get(t, key, &got) == 0);
+        CHECK_EQ_STR(t_data(got), val);
+        json_decref(got);
+        store_wtxn_abort(&t);
+    }
+    store_destroy(&s);
+}
