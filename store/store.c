@@ -2087,9 +2087,14 @@ static void s_add_event(store_wtxn_t *t, store_evtype_t type, const char *key, u
     }
     t->evb[2 * i] = ooff;
     t->evb[2 * i + 1] = olen;
-    json_t *ev = json_pack("{s:s,s:s,s:I,s:o}", "type", store_evtype_name(type), "key", key, "rev",
-                           (json_int_t)rev, "object", obj);
-    if (!ev) {
+    /* {type, key, rev, object}, built directly: json_pack parses its format
+     * on every call, once per write here */
+    json_t *ev = json_object();
+    const char *tn = store_evtype_name(type);
+    if (!ev || json_object_set_new_nocheck(ev, "type", json_string_nocheck(tn)) ||
+        json_object_set_new_nocheck(ev, "key", json_string_nocheck(key)) ||
+        json_object_set_new_nocheck(ev, "rev", json_integer((json_int_t)rev)) ||
+        json_object_set_new_nocheck(ev, "object", obj)) {
         fprintf(stderr, "%s:%d: out of memory\n", __FILE__, __LINE__);
         abort();
     }
