@@ -12,19 +12,22 @@
 #include <time.h>
 
 /* Walks one path segment; segments of digits index arrays. */
+/* One segment of a dotted path: a key of a map, or a decimal index of an
+ * array; looked up in place (no copy of the segment, no strlen). */
 static json_t *s_step(const json_t *cur, const char *seg, size_t len)
 {
-    char key[256];
-    if (len >= sizeof key)
-        return NULL;
-    memcpy(key, seg, len);
-    key[len] = 0;
     if (json_is_array(cur)) {
-        char *end;
-        unsigned long i = strtoul(key, &end, 10);
-        return *end ? NULL : json_array_get(cur, i);
+        size_t i = 0;
+        if (!len || len > 18)
+            return NULL;
+        for (size_t k = 0; k < len; k++) {
+            if (seg[k] < '0' || seg[k] > '9')
+                return NULL;
+            i = i * 10 + (size_t)(seg[k] - '0');
+        }
+        return json_array_get(cur, i);
     }
-    return json_object_get(cur, key);
+    return json_object_getn(cur, seg, len);
 }
 
 json_t *proto_obj_get(const json_t *obj, const char *path)
@@ -57,22 +60,19 @@ int proto_obj_set(json_t *obj, const char *path, json_t *val)
 {
     json_t *cur = obj;
     const char *p = path;
-    char key[256];
-    for (;;) {
+    for (;;) { /* each segment used in place, as in proto_obj_get */
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (len >= sizeof key || !json_is_object(cur)) {
+        if (len >= 256 || !json_is_object(cur)) {
             json_decref(val);
             return -EINVAL;
         }
-        memcpy(key, p, len);
-        key[len] = 0;
         if (!dot)
-            return json_object_set_new(cur, key, val) ? -ENOMEM : 0;
-        json_t *next = json_object_get(cur, key);
+            return json_object_setn_new(cur, p, len, val) ? -ENOMEM : 0;
+        json_t *next = json_object_getn(cur, p, len);
         if (!json_is_object(next)) {
             next = json_object();
-            json_object_set_new(cur, key, next);
+            json_object_setn_new(cur, p, len, next);
         }
         cur = next;
         p = dot + 1;

@@ -8,7 +8,10 @@
 #include "tests/unit/test.h"
 
 #include "protocol/codec.h"
+#include "protocol/obj.h"
 #include "protocol/status.h"
+
+#include <errno.h>
 
 #include <msgpack.h>
 #include <stdint.h>
@@ -289,4 +292,30 @@ TEST(direct_writer_depth_limit)
     CHECK(b.len == 1 && (unsigned char)b.data[0] == 0xc0);
     free(b.data);
     json_decref(v);
+}
+
+/* protocol/obj's dotted paths: keys and array indexes looked up in place. */
+TEST(obj_paths_get_set_del)
+{
+    json_t *o = json_loads("{\"a\":{\"b\":[10,{\"c\":\"x\"}],\"k.d\":1}}", 0, NULL);
+    REQUIRE(o != NULL);
+    CHECK_EQ_INT((int)json_integer_value(proto_obj_get(o, "a.b.0")), 10);
+    CHECK_EQ_STR(proto_obj_str(o, "a.b.1.c"), "x");
+    CHECK(proto_obj_get(o, "a.b.2") == NULL);
+    CHECK(proto_obj_get(o, "a.b.x") == NULL);
+    CHECK(proto_obj_get(o, "a.b.-1") == NULL);
+    CHECK(proto_obj_get(o, "a.bb") == NULL);
+    CHECK(proto_obj_get(o, "a.b.0.z") == NULL);
+    CHECK(proto_obj_get(o, "") == o);
+    CHECK_EQ_INT(proto_obj_set(o, "a.n.m", json_integer(5)), 0); /* creates a.n */
+    CHECK_EQ_INT((int)proto_obj_int(o, "a.n.m", 0), 5);
+    CHECK_EQ_INT(proto_obj_set_str(o, "a.s", "v"), 0);
+    CHECK_EQ_STR(proto_obj_str(o, "a.s"), "v");
+    char longkey[300];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = 0;
+    CHECK_EQ_INT(proto_obj_set(o, longkey, json_true()), -EINVAL);
+    proto_obj_del(o, "a.s");
+    CHECK(proto_obj_get(o, "a.s") == NULL);
+    json_decref(o);
 }
