@@ -74,12 +74,11 @@ typedef struct s_client {
     CURL *curl;
     char *resp;
     size_t resp_len;
-    /* the driver loop: this slot's next op, when its request left, its body */
+    /* the driver loop: this slot's next op, its schedule, whether a request is out */
     long i;
     double t0, start, end, interval;
     bool busy;
-    char *body;
-    json_t *zbody;
+    char *body; /* etcd: the request's body, which curl reads while it runs */
 } s_client_t;
 
 static double s_now(void)
@@ -314,14 +313,14 @@ static void s_send(s_client_t *c)
         curl_multi_add_handle(s_multi, c->curl);
         return;
     }
-    const char *op = s_zk_req(c, c->phase, s_op_index(c), &c->zbody);
-    if (rt_call(s_za, "apiserver", op, c->zbody, &s_zk_opts, s_zk_reply, c) < 0) {
+    json_t *body;
+    const char *op = s_zk_req(c, c->phase, s_op_index(c), &body);
+    if (rt_call(s_za, "apiserver", op, body, &s_zk_opts, s_zk_reply, c) < 0) {
         c->busy = false;
         s_busy--;
         s_record(c, -1);
     }
-    json_decref(c->zbody);
-    c->zbody = NULL;
+    json_decref(body); /* rt_call encoded it */
 }
 
 /* After a reply: the next op goes at once when it is due (paced ops wait

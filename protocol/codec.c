@@ -471,76 +471,6 @@ int proto_mp_unpack(const void *buf, size_t len, json_t **out, char *err, size_t
 
 /* ---------------------------------------------------------------- encode */
 
-static int s_pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    if (n > UINT32_MAX)
-        return PROTO_ETOOLARGE;
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-    return 0;
-}
-
-static int s_pack(msgpack_packer *pk, const json_t *v, int depth, int limit);
-
-static int s_pack_object(msgpack_packer *pk, const json_t *v, int depth, int limit)
-{
-    const char *k;
-    json_t *x;
-    int rc;
-    msgpack_pack_map(pk, (uint32_t)json_object_size(v));
-    json_object_foreach((json_t *)v, k, x)
-    {
-        if ((rc = s_pack_str(pk, k, strlen(k))) != 0 || (rc = s_pack(pk, x, depth + 1, limit)) != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int s_pack_array(msgpack_packer *pk, const json_t *v, int depth, int limit)
-{
-    int rc;
-    msgpack_pack_array(pk, (uint32_t)json_array_size(v));
-    for (size_t i = 0; i < json_array_size(v); i++)
-        if ((rc = s_pack(pk, json_array_get(v, i), depth + 1, limit)) != 0)
-            return rc;
-    return 0;
-}
-
-/* depth counts the containers open around v; limit mirrors the decoder's. */
-static int s_pack(msgpack_packer *pk, const json_t *v, int depth, int limit)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        if (depth >= limit || json_object_size(v) > PROTO_MAX_ITEMS)
-            return PROTO_EINVALID;
-        return s_pack_object(pk, v, depth, limit);
-    case JSON_ARRAY:
-        if (depth >= limit || json_array_size(v) > PROTO_MAX_ITEMS)
-            return PROTO_EINVALID;
-        return s_pack_array(pk, v, depth, limit);
-    case JSON_STRING:
-        return s_pack_str(pk, json_string_value(v), json_string_length(v));
-    case JSON_INTEGER:
-        return msgpack_pack_int64(pk, json_integer_value(v)), 0;
-    case JSON_REAL:
-        return msgpack_pack_double(pk, json_real_value(v)), 0;
-    case JSON_TRUE:
-        return msgpack_pack_true(pk), 0;
-    case JSON_FALSE:
-        return msgpack_pack_false(pk), 0;
-    case JSON_NULL:
-        return msgpack_pack_nil(pk), 0;
-    }
-    return PROTO_EINVALID;
-}
-
-int proto_mp_pack_into(struct msgpack_packer *pk, const json_t *v, int depth)
-{
-    if (!v)
-        return msgpack_pack_nil(pk), 0;
-    return s_pack(pk, v, depth, depth + PROTO_MAX_DEPTH);
-}
-
 /* ---- the direct writer (proto_mp_wbuf_t) ---- */
 
 static char *s_w_room(proto_mp_wbuf_t *b, size_t n)
@@ -704,6 +634,18 @@ int proto_mp_pack_wbuf(proto_mp_wbuf_t *b, const json_t *v, int depth)
         return 0;
     }
     return s_wpack(b, v, depth, depth + PROTO_MAX_DEPTH);
+}
+
+/* The tree is written by the direct writer, then handed to the packer's
+ * callback in one piece. */
+int proto_mp_pack_into(struct msgpack_packer *pk, const json_t *v, int depth)
+{
+    proto_mp_wbuf_t b = {NULL, 0, 0};
+    int rc = proto_mp_pack_wbuf(&b, v, depth);
+    if (rc == 0)
+        pk->callback(pk->data, b.data, b.len);
+    free(b.data);
+    return rc;
 }
 
 /* msgpack-c reports a failed realloc as -1 from every pack call; zkube

@@ -360,45 +360,45 @@ void proto_defaults(json_t *obj)
     proto_defaults_since(obj, NULL);
 }
 
+static void s_replicaset(json_t *spec)
+{
+    s_def_int(spec, "replicas", 1);
+    s_template(spec);
+}
+
+/* The kinds whose defaults read and write spec alone. */
+static const struct {
+    const char *kind;
+    void (*fn)(json_t *spec);
+} s_spec_only[] = {
+    {"Pod", proto_defaults_pod_spec}, {"ReplicaSet", s_replicaset}, {"Deployment", s_deployment},
+    {"DaemonSet", s_daemonset},       {"CronJob", s_cronjob},       {"Service", s_service},
+};
+
 void proto_defaults_since(json_t *obj, const json_t *stored)
 {
     const char *kind = proto_obj_kind(obj);
     if (!json_is_object(obj) || !kind)
         return;
     json_t *spec = json_object_get(obj, "spec");
-    /* the defaults that read and write spec alone are in a spec already stored */
-    bool stored_spec = spec && json_is_object(stored) && spec == json_object_get(stored, "spec");
-    if (strcmp(kind, "Pod") == 0) {
-        if (!stored_spec)
-            proto_defaults_pod_spec(spec);
-    } else if (strcmp(kind, "ReplicationController") == 0) {
-        s_rc(obj, spec);
-    } else if (strcmp(kind, "ReplicaSet") == 0) {
-        if (!stored_spec) {
-            s_def_int(spec, "replicas", 1);
-            s_template(spec);
-        }
-    } else if (strcmp(kind, "Deployment") == 0) {
-        if (!stored_spec)
-            s_deployment(spec);
-    } else if (strcmp(kind, "DaemonSet") == 0) {
-        if (!stored_spec)
-            s_daemonset(spec);
-    } else if (strcmp(kind, "Job") == 0) {
-        s_job(obj, spec);
-    } else if (strcmp(kind, "CronJob") == 0) {
-        if (!stored_spec)
-            s_cronjob(spec);
-    } else if (strcmp(kind, "Service") == 0) {
-        if (!stored_spec)
-            s_service(spec);
-    } else if (strcmp(kind, "Endpoints") == 0) {
-        s_endpoints(obj);
-    } else if (strcmp(kind, "Namespace") == 0) {
-        s_namespace(obj);
-    } else if (strcmp(kind, "Secret") == 0) {
-        s_def_str(obj, "type", "Opaque");
+    for (size_t i = 0; i < sizeof s_spec_only / sizeof s_spec_only[0]; i++) {
+        if (strcmp(kind, s_spec_only[i].kind) != 0)
+            continue;
+        /* a spec already stored has had these defaults */
+        if (!spec || !json_is_object(stored) || spec != json_object_get(stored, "spec"))
+            s_spec_only[i].fn(spec);
+        return;
     }
+    if (strcmp(kind, "ReplicationController") == 0)
+        s_rc(obj, spec);
+    else if (strcmp(kind, "Job") == 0)
+        s_job(obj, spec);
+    else if (strcmp(kind, "Endpoints") == 0)
+        s_endpoints(obj);
+    else if (strcmp(kind, "Namespace") == 0)
+        s_namespace(obj);
+    else if (strcmp(kind, "Secret") == 0)
+        s_def_str(obj, "type", "Opaque");
 }
 
 /* Sets o[key] = s unless o already has key. */

@@ -339,10 +339,9 @@ static const proto_sch_field_t *s_child(const proto_sch_field_t *f, const char *
 }
 
 /* Walks an object's fields; skip (may be NULL) names a field treated as
- * absent (the top-level status, which the server resets). */
-/* Walks val's fields; skip names one to leave out, and a field that is the
- * very value stored holds (same: the stored object's map at this level, or
- * NULL) was walked when it was written. */
+ * absent (the top-level status, which the server resets), and a field whose
+ * value is the very tree the stored object holds (same: the stored object's
+ * map at this level, or NULL) is not walked: it was when it was written. */
 static void s_walk_fields(const json_t *val, const proto_sch_field_t *f, char *path, size_t len,
                           size_t cap, proto_walk_t *w, const char *skip, const json_t *same)
 {

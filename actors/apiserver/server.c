@@ -137,14 +137,12 @@ static bool s_retry(apisrv_t *s, rt_req_t **req)
         return false;
     if (e->state == APISRV_SEEN_DONE) {
         s_seen_reply(s, req, e);
-    } else if (e->state == APISRV_SEEN_STAGED) {
-        apisrv_staged_t *st = &s->staged[e->idx];
-        s_stage(s, *req, st->code, json_incref(st->body), NULL);
-        *req = NULL;
-    } else {
-        s_stage(s, *req, e->code, json_incref(e->body), NULL);
-        *req = NULL;
+        return true;
     }
+    /* joins the batch of the first copy's reply: staged still, or waiting to be durable */
+    const apisrv_staged_t *st = e->state == APISRV_SEEN_STAGED ? &s->staged[e->idx] : NULL;
+    s_stage(s, *req, st ? st->code : e->code, json_incref(st ? st->body : e->body), NULL);
+    *req = NULL;
     return true;
 }
 

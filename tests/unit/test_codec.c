@@ -199,14 +199,56 @@ TEST(null_err_buffer_ok)
     CHECK_EQ_INT(proto_mp_unpack("\x92", 1, &out, NULL, 0), PROTO_EBADREQUEST);
 }
 
-/* What msgpack-c's own packer makes of v (proto_mp_pack_into). */
+/* msgpack-c's own packer over a tree: the reference the writer must match. */
+static void s_mpc_pack(msgpack_packer *pk, const json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        msgpack_pack_map(pk, (uint32_t)json_object_size(v));
+        json_object_foreach((json_t *)v, k, x)
+        {
+            msgpack_pack_str(pk, strlen(k));
+            msgpack_pack_str_body(pk, k, strlen(k));
+            s_mpc_pack(pk, x);
+        }
+        break;
+    case JSON_ARRAY:
+        msgpack_pack_array(pk, (uint32_t)json_array_size(v));
+        json_array_foreach(v, i, x) s_mpc_pack(pk, x);
+        break;
+    case JSON_STRING:
+        msgpack_pack_str(pk, json_string_length(v));
+        msgpack_pack_str_body(pk, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        msgpack_pack_int64(pk, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        msgpack_pack_double(pk, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        msgpack_pack_true(pk);
+        break;
+    case JSON_FALSE:
+        msgpack_pack_false(pk);
+        break;
+    case JSON_NULL:
+        msgpack_pack_nil(pk);
+        break;
+    }
+}
+
+/* What msgpack-c makes of v. */
 static msgpack_sbuffer s_by_msgpack_c(const json_t *v)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, proto_mp_sbuffer_write);
-    proto_mp_pack_into(&pk, v, 0);
+    s_mpc_pack(&pk, v);
     return sb;
 }
 
@@ -266,6 +308,13 @@ TEST(direct_writer_matches_msgpack_c)
     CHECK_EQ_INT(proto_mp_pack(v, &pb, &pl), 0);
     CHECK(pl == want.size && memcmp(pb, want.data, pl) == 0);
     free(pb);
+    msgpack_sbuffer into; /* embedded with a packer of the caller's */
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&into);
+    msgpack_packer_init(&pk, &into, proto_mp_sbuffer_write);
+    CHECK_EQ_INT(proto_mp_pack_into(&pk, v, 0), 0);
+    CHECK(into.size == want.size && memcmp(into.data, want.data, into.size) == 0);
+    msgpack_sbuffer_destroy(&into);
     free(c.data);
     free(b.data);
     msgpack_sbuffer_destroy(&want);
